@@ -1,0 +1,78 @@
+# Asso Hub — `make run` to try it, `make test` to check it. `make help` lists the rest.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+WEB_PORT ?= 8000
+
+# check --deploy runs against the production shape: DEBUG off, a real secret, a real host.
+DEPLOY_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))') \
+	DJANGO_ALLOWED_HOSTS=asso-hub.example.org
+
+.PHONY: help run serve test lint format typecheck checks pytest bench messages clean
+
+help:
+	@echo "make run        install, migrate, load the demo data, start web + worker + beat"
+	@echo "make test       lint, format check, types, migrations check, deploy check, test suite"
+	@echo "make bench      benchmarks (a report, not a test)"
+	@echo "make messages   extract and compile translations"
+	@echo "make format     rewrite the code with ruff"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
+		echo "Asso Hub needs Python 3.12 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+		echo "Install Python 3.13 (with pyenv: 'pyenv install 3.13', .python-version selects it)"; \
+		echo "or name one: make PYTHON=/path/to/python3.13 $(MAKECMDGOALS)"; \
+		exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: export DJANGO_DEBUG ?= 1
+run: $(STAMP)
+	@mkdir -p var/mail
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  Asso Hub is starting on http://$(HOST):$(WEB_PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo ""
+	HOST=$(HOST) WEB_PORT=$(WEB_PORT) $(BIN)/honcho --no-prefix -f Procfile start 2>/dev/null || \
+		HOST=$(HOST) WEB_PORT=$(WEB_PORT) $(BIN)/honcho -f Procfile start
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	DJANGO_DEBUG=1 $(BIN)/mypy hub shared_tools governance notifications frontend
+
+checks: $(STAMP)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck checks pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+messages: $(STAMP)
+	for app in hub shared_tools governance notifications frontend; do \
+		(cd $$app && DJANGO_DEBUG=1 ../$(BIN)/python ../manage.py makemessages -l fr -l en --no-obsolete --add-location file); done
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var/static var/celerybeat-schedule*

@@ -1,0 +1,104 @@
+"""What every app's DRF API shares: error bodies, pagination and the association access check.
+
+Error bodies always have the same shape:
+    {"error": {"code": "not_found", "message": "...", "fields": {"email": ["..."]}}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, pagination, permissions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .permissions import Access, access_for
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _validation_error_detail(exc: DjangoValidationError) -> Any:
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+    return [str(m) for m in exc.messages]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Turn every error into `{"error": {code, message, fields}}`, translated."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_validation_error_detail(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    assert isinstance(exc, exceptions.APIException)
+    body: dict[str, Any] = {"code": getattr(exc, "default_code", "error"), "message": ""}
+    detail = exc.detail
+    if isinstance(exc, exceptions.ValidationError):
+        body["code"] = "invalid"
+        body["message"] = _("The data sent is not valid.")
+        if isinstance(detail, dict):
+            body["fields"] = {
+                key: [str(item) for item in (value if isinstance(value, list) else [value])]
+                for key, value in detail.items()
+            }
+            non_field = body["fields"].pop("non_field_errors", None)
+            if non_field:
+                body["message"] = " ".join(non_field)
+        else:
+            messages = [str(item) for item in (detail if isinstance(detail, list) else [detail])]
+            body["message"] = " ".join(messages)
+    else:
+        body["message"] = str(detail)
+        if hasattr(detail, "code") and detail.code:
+            body["code"] = detail.code
+    response.data = {"error": body}
+    return response
+
+
+def association_access(request: Request) -> Access:
+    """The caller's access to the association in the URL, computed once per request.
+
+    Raises NotFound for an unknown slug and for outsiders alike (same body), so the API never
+    tells whether an association it does not show exists.
+    """
+    cached = getattr(request, "_association_access", None)
+    if cached is not None:
+        return cached
+    association = getattr(request._request, "association", None)
+    access = access_for(request.user, association) if association is not None else None
+    if access is None:
+        raise exceptions.NotFound()
+    request._association_access = access  # type: ignore[attr-defined]
+    return access
+
+
+class AssociationPermission(permissions.BasePermission):
+    """Checks `view.required_permissions[method]` (or `view.required_permission`) on the access.
+
+    Outsiders get 404 whatever the method; members without the right get 403.
+    """
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        access = association_access(request)
+        needed = getattr(view, "required_permissions", {}).get(request.method)
+        if needed is None:
+            needed = getattr(view, "required_permission", None)
+        if needed is None:
+            raise exceptions.MethodNotAllowed(request.method or "")
+        return access.has(needed)

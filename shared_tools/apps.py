@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SharedToolsConfig(AppConfig):
+    name = "shared_tools"
+    verbose_name = _("Shared tools")
