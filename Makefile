@@ -70,9 +70,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 messages: $(STAMP)
-	for app in hub shared_tools governance notifications frontend; do \
-		(cd $$app && DJANGO_DEBUG=1 ../$(BIN)/python ../manage.py makemessages -l fr -l en --no-obsolete --add-location file); done
-	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l fr -l en --no-obsolete --add-location file \
+		--ignore='.venv/*' --ignore='var/*' --ignore='bench/*' --ignore='tests/*'
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore='.venv/*'
 
 clean:
 	rm -rf $(VENV) var/static var/celerybeat-schedule*

@@ -1,5 +1,44 @@
-from django.urls import path
+from django.urls import include, path
+
+from .views import accounts, associations, networks
 
 app_name = "frontend"
 
-urlpatterns: list = []
+account_patterns = [
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("signup/", accounts.sign_up, name="signup"),
+    path("settings/", accounts.profile, name="profile"),
+    path("password/", accounts.PasswordChangeView.as_view(), name="password_change"),
+    path("password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", accounts.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", accounts.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+association_patterns = [
+    path("", associations.association_home, name="association_home"),
+    path("members/", associations.members, name="members"),
+    path("members/leave/", associations.leave, name="leave"),
+    path("members/<uuid:code>/role/", associations.member_role, name="member_role"),
+    path("members/<uuid:code>/remove/", associations.member_remove, name="member_remove"),
+    path("invitations/", associations.invitations, name="invitations"),
+    path("invitations/<uuid:code>/revoke/", associations.invitation_revoke, name="invitation_revoke"),
+    path("settings/", associations.association_settings, name="association_settings"),
+    path("settings/networks/<slug:network_slug>/consent/", associations.network_consent, name="network_consent"),
+    path("settings/networks/<uuid:code>/end/", associations.network_end, name="network_end"),
+]
+
+urlpatterns = [
+    path("", associations.home, name="home"),
+    path("accounts/", include(account_patterns)),
+    path("language/", accounts.set_language, name="set_language"),
+    path("invitations/<str:token>/", accounts.invitation, name="invitation"),
+    path("associations/new/", associations.association_create, name="association_create"),
+    path("a/<slug:association_slug>/", include(association_patterns)),
+    path("n/<slug:network_slug>/", networks.network_detail, name="network_detail"),
+]

@@ -44,7 +44,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    assert isinstance(exc, exceptions.APIException)
+    if not isinstance(exc, exceptions.APIException):
+        return response
     body: dict[str, Any] = {"code": getattr(exc, "default_code", "error"), "message": ""}
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError):

@@ -6,7 +6,7 @@ an association scope raise `ScopeError`) and a UUID `code` used in URLs.
 
 import uuid
 import zoneinfo
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from .validators import validate_departement, validate_rna, validate_siren
-
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -63,9 +62,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("email address"), unique=True)
     display_name = models.CharField(_("display name"), max_length=150)
     language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="fr")
-    time_zone = models.CharField(
-        _("time zone"), max_length=64, validators=[validate_time_zone], default="Europe/Paris"
-    )
+    time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone], default="Europe/Paris")
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
@@ -133,9 +130,7 @@ class Association(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["rna"], condition=~Q(rna=""), name="association_rna_unique"),
-            models.CheckConstraint(
-                condition=Q(default_quorum_percent__lte=100), name="association_quorum_at_most_100"
-            ),
+            models.CheckConstraint(condition=Q(default_quorum_percent__lte=100), name="association_quorum_at_most_100"),
         ]
 
     def __str__(self) -> str:
@@ -173,7 +168,7 @@ class Membership(models.Model):
         return f"{self.user} @ {self.association} ({self.role})"
 
 
-def default_invitation_expiry() -> "timezone.datetime":
+def default_invitation_expiry() -> datetime:
     return timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
 
 
@@ -275,9 +270,7 @@ class NetworkMembership(models.Model):
     association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="network_links")
     network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="association_links")
     requested_at = models.DateTimeField(default=timezone.now)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     consented_at = models.DateTimeField(null=True, blank=True)
     consented_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -33,7 +33,9 @@ def sign_up(*, email: str, display_name: str, password: str, language: str = "fr
         raise ValidationError({"email": _("An account already exists with this email address.")})
     candidate = User(email=email, display_name=display_name.strip(), language=language)
     validate_password(password, user=candidate)
-    return User.objects.create_user(email=email, password=password, display_name=candidate.display_name, language=language)
+    return User.objects.create_user(
+        email=email, password=password, display_name=candidate.display_name, language=language
+    )
 
 
 @transaction.atomic
@@ -166,7 +168,9 @@ def find_invitation(*, token: str) -> Invitation:
     """The invitation behind a token, whatever its state. Raises ValidationError."""
     code = invitation_code_from_token(token)
     # The token is the capability: it names one invitation, of whichever association.
-    invitation = Invitation.objects.with_scopes_disabled().select_related("association", "invited_by").filter(code=code).first()
+    invitation = (
+        Invitation.objects.with_scopes_disabled().select_related("association", "invited_by").filter(code=code).first()
+    )
     if invitation is None:
         raise ValidationError(_("This invitation link is not valid."), code="invalid")
     return invitation
@@ -200,10 +204,8 @@ def accept_invitation(*, token: str, user: User) -> Membership:
             association=association, user=user, defaults={"role": invitation.role}
         )
         if not created:
-            ranks = {Role.MEMBER: 0, Role.BOARD: 1, Role.ADMIN: 2}
-            if not membership.is_active:
-                membership.role = invitation.role
-            elif ranks[invitation.role] > ranks[Role(membership.role)]:
+            ranks: dict[str, int] = {Role.MEMBER: 0, Role.BOARD: 1, Role.ADMIN: 2}
+            if not membership.is_active or ranks[invitation.role] > ranks[membership.role]:
                 membership.role = invitation.role
             membership.is_active = True
             membership.left_at = None
@@ -221,11 +223,7 @@ def _lock_association(association: Association) -> Association:
 
 
 def _active_admins_other_than(association: Association, membership: Membership) -> int:
-    return (
-        association.memberships.filter(role=Role.ADMIN, is_active=True)
-        .exclude(pk=membership.pk)
-        .count()
-    )
+    return association.memberships.filter(role=Role.ADMIN, is_active=True).exclude(pk=membership.pk).count()
 
 
 @transaction.atomic
@@ -315,7 +313,9 @@ def end_followup(*, user: User, link: NetworkMembership, access: Access | None =
 
     Access stops at once: the next request of a conseiller of that network gets a 404.
     """
-    is_admin = access is not None and access.has("hub.networks:consent") and access.association.pk == link.association_id
+    is_admin = (
+        access is not None and access.has("hub.networks:consent") and access.association.pk == link.association_id
+    )
     is_network_advisor = link.network.advisor_links.filter(user=user).exists()
     if not (is_admin or is_network_advisor):
         raise PermissionDenied

@@ -25,6 +25,8 @@ def _env_path(name: str, default: Path) -> Path:
 
 
 VAR_DIR = _env_path("VAR_DIR", BASE_DIR / "var")
+# The embedded mode keeps its database, broker, emails and media here.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 try:
     DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -234,7 +236,9 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
+)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # No inline script or style anywhere: everything is served from 'self'.

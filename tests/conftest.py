@@ -52,6 +52,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             _service_missing(item, f"Redis at {url} cannot be reached")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _test_settings():
+    # The real hasher is slow on purpose; tests hash hundreds of passwords.
+    from django.test.utils import override_settings
+
+    # Static files are served from the app folders, not from a collected manifest.
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        STORAGES=storages,
+        WHITENOISE_USE_FINDERS=True,
+    ):
+        yield
+
+
 @pytest.fixture
 def association(db):
     return AssociationFactory(name="Les Amis du Vélo", slug="amis-du-velo", commune="Tours", departement="37")

@@ -12,3 +12,4 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 # Emails, media and the embedded broker of a test run never land in the developer's var/.
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="asso-hub-test-"))
+os.makedirs(os.path.join(os.environ["VAR_DIR"], "static"), exist_ok=True)
