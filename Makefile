@@ -9,7 +9,7 @@ WEB_PORT ?= 8000
 
 # check --deploy runs against the production shape: DEBUG off, a real secret, a real host.
 DEPLOY_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))') \
-	DJANGO_ALLOWED_HOSTS=asso-hub.example.org
+	DJANGO_ALLOWED_HOSTS=asso-hub.example.org EMAIL_URL=smtp://mail.example.org:587/?tls=True
 
 .PHONY: help run serve test lint format typecheck checks pytest bench messages clean
 
@@ -37,14 +37,12 @@ install: $(STAMP)
 
 run: export DJANGO_DEBUG ?= 1
 run: $(STAMP)
-	@mkdir -p var/mail
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "  Asso Hub is starting on http://$(HOST):$(WEB_PORT)/  (Ctrl-C stops web, worker and beat)"
 	@echo ""
-	HOST=$(HOST) WEB_PORT=$(WEB_PORT) $(BIN)/honcho --no-prefix -f Procfile start 2>/dev/null || \
-		HOST=$(HOST) WEB_PORT=$(WEB_PORT) $(BIN)/honcho -f Procfile start
+	@PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) WEB_PORT=$(WEB_PORT) exec $(BIN)/honcho start -e /dev/null -f Procfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
