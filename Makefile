@@ -11,6 +11,8 @@ WEB_PORT ?= 8000
 DEPLOY_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	DJANGO_ALLOWED_HOSTS=asso-hub.example.org EMAIL_URL=smtp://mail.example.org:587/?tls=True
 
+MESSAGES_IGNORE := --ignore='.venv/*' --ignore='var/*' --ignore='bench/*' --ignore='tests/*' --ignore='build/*'
+
 .PHONY: help run serve test lint format typecheck checks pytest bench messages clean
 
 help:
@@ -58,6 +60,10 @@ typecheck: $(STAMP)
 checks: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+	@# Every translatable string is extracted into the French catalogue (run `make messages`).
+	@DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l fr --no-obsolete --add-location file $(MESSAGES_IGNORE) >/dev/null
+	@git diff --quiet -I '^"POT-Creation-Date' -- locale/ || { git --no-pager diff --stat -- locale/; \
+		echo "New or changed UI strings are not in locale/fr: run 'make messages', translate, commit."; exit 1; }
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -68,8 +74,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 messages: $(STAMP)
-	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l fr -l en --no-obsolete --add-location file \
-		--ignore='.venv/*' --ignore='var/*' --ignore='bench/*' --ignore='tests/*'
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l fr --no-obsolete --add-location file $(MESSAGES_IGNORE)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore='.venv/*'
 
 clean:

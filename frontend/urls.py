@@ -1,5 +1,8 @@
 from django.urls import include, path
 
+from .routes import governance as governance_routes
+from .routes import notifications as notifications_routes
+from .routes import shared_tools as shared_tools_routes
 from .views import accounts, associations, networks
 
 app_name = "frontend"
@@ -31,6 +34,9 @@ association_patterns = [
     path("settings/", associations.association_settings, name="association_settings"),
     path("settings/networks/<slug:network_slug>/consent/", associations.network_consent, name="network_consent"),
     path("settings/networks/<uuid:code>/end/", associations.network_end, name="network_end"),
+    *shared_tools_routes.association_urlpatterns,
+    *governance_routes.association_urlpatterns,
+    *notifications_routes.association_urlpatterns,
 ]
 
 urlpatterns = [
@@ -41,4 +47,7 @@ urlpatterns = [
     path("associations/new/", associations.association_create, name="association_create"),
     path("a/<slug:association_slug>/", include(association_patterns)),
     path("n/<slug:network_slug>/", networks.network_detail, name="network_detail"),
+    *shared_tools_routes.urlpatterns,
+    *governance_routes.urlpatterns,
+    *notifications_routes.urlpatterns,
 ]

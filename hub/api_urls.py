@@ -5,4 +5,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("hub.api")),
+    path("", include("shared_tools.api")),
+    path("", include("governance.api")),
+    path("", include("notifications.api")),
 ]

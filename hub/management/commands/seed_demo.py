@@ -114,6 +114,10 @@ class Command(BaseCommand):
     help = "Load the demo network, associations and members (safe to run again)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The catalogue (global, idempotent) first: the demo stacks point at its tools.
+        from shared_tools.services import load_catalogue
+
+        load_catalogue(stdout=self.stdout if options["verbosity"] > 1 else None)
         with transaction.atomic(), scopes_disabled():
             created = self._seed()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new rows)."))

@@ -1,0 +1,6 @@
+"""Page routes of the notifications app (included by frontend/urls.py)."""
+
+from django.urls import path  # noqa: F401
+
+association_urlpatterns: list = []  # under /a/<association_slug>/
+urlpatterns: list = []  # elsewhere

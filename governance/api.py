@@ -1,0 +1,3 @@
+"""The governance API (DRF), included by hub/api_urls.py."""
+
+urlpatterns: list = []

@@ -1,0 +1,91 @@
+"""Django admin for catalogue moderation by platform staff. The catalogue is global (unscoped)."""
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category, HostingOption, Platform, Provenance, Tool, ToolRelation
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "position"]
+    list_filter = ["parent"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["code"]
+    list_select_related = ["parent"]
+
+
+class ToolAdminForm(forms.ModelForm):
+    # The list fields are JSON in the database; staff pick values from the choices instead.
+    platforms = forms.MultipleChoiceField(
+        label=_("platforms"), choices=Platform.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    hosting_options = forms.MultipleChoiceField(
+        label=_("hosting options"), choices=HostingOption.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Tool
+        fields = ["platforms", "hosting_options"]  # the rest comes from ToolAdmin.fieldsets
+
+
+class OutgoingRelationInline(admin.TabularInline):
+    model = ToolRelation
+    fk_name = "from_tool"
+    extra = 0
+    autocomplete_fields = ["to_tool"]
+    fields = ["kind", "to_tool", "note", "source"]
+    verbose_name = _("relation to another tool")
+    verbose_name_plural = _("relations to other tools")
+
+
+class ProvenanceInline(admin.TabularInline):
+    model = Provenance
+    extra = 0
+    can_delete = False
+    fields = ["source", "record_id", "role", "imported_at"]
+    readonly_fields = ["source", "record_id", "role", "imported_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Tool)
+class ToolAdmin(admin.ModelAdmin):
+    form = ToolAdminForm
+    list_display = ["name", "kind", "free_software", "licence", "sill_status", "data_location", "discontinued"]
+    list_filter = [
+        "discontinued",
+        "kind",
+        "free_software",
+        "sill_status",
+        "data_location",
+        "pricing",
+        "ease_of_use",
+        "provenance__source",
+        "categories",
+    ]
+    search_fields = ["name", "match_key", "short_description", "licence", "licence_raw", "website"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["code", "match_key", "created_at", "updated_at"]
+    filter_horizontal = ["categories"]
+    inlines = [OutgoingRelationInline, ProvenanceInline]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "kind", "short_description", "website", "categories", "discontinued")}),
+        (_("Licence"), {"fields": ("free_software", "licence", "licence_raw", "sill_status")}),
+        (_("Use"), {"fields": ("platforms", "hosting_options", "data_location", "pricing", "ease_of_use")}),
+        (_("Accessibility"), {"fields": ("accessibility_notes",)}),
+        (_("Record"), {"fields": ("code", "match_key", "created_at", "updated_at")}),
+    )
+
+
+@admin.register(ToolRelation)
+class ToolRelationAdmin(admin.ModelAdmin):
+    list_display = ["from_tool", "kind", "to_tool", "source", "created_at"]
+    list_filter = ["kind", "source"]
+    search_fields = ["from_tool__name", "to_tool__name", "note"]
+    autocomplete_fields = ["from_tool", "to_tool"]
+    list_select_related = ["from_tool", "to_tool"]
+    readonly_fields = ["created_at"]
