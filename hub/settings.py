@@ -33,7 +33,6 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}.")
 
 
-
 def _env_path(name: str, default: Path) -> Path:
     return Path(env.str(name, default=str(default))).resolve()
 
@@ -41,6 +40,7 @@ def _env_path(name: str, default: Path) -> Path:
 VAR_DIR = _env_path("VAR_DIR", BASE_DIR / "var")
 # The embedded mode keeps its database, broker, emails and media here.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+
 
 def env_int(name: str, default: int) -> int:
     raw = env.str(name, default=str(default)).strip()
