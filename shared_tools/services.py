@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -119,7 +119,11 @@ def import_degooglisons(*, path: Path = DEGOOGLISONS_FILE) -> ImportReport:
 
 
 @transaction.atomic
-def load_catalogue(*, stdout: TextIO | None = None) -> None:
+class Writer(Protocol):
+    def write(self, text: str, /) -> Any: ...
+
+
+def load_catalogue(*, stdout: Writer | None = None) -> None:
     """Import the vendored SILL then Dégooglisons files (all or nothing); report to `stdout` if given."""
     for report in (import_sill(), import_degooglisons()):
         if stdout is not None:
