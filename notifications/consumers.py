@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+if TYPE_CHECKING:
+    from hub.models import User
+
+# `notify.push` is dispatched to `UserConsumer.notify_push`; `notifications.push` sends it.
+PUSH_MESSAGE_TYPE = "notify.push"
 
 
 def user_group(user_id: int) -> str:
@@ -20,13 +26,18 @@ class UserConsumer(AsyncJsonWebsocketConsumer):
     that scope (`hub.tenancy.association_scope`).
     """
 
+    user_id: int
+    association_ids: list[int]
+    group_name: str
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            # Closing before accepting refuses the handshake (the browser sees HTTP 403).
             await self.close(code=4401)
             return
-        self.user_id: int = user.pk
-        self.association_ids: list[int] = await self._association_ids(user)
+        self.user_id = user.pk
+        self.association_ids = await self._association_ids(user)
         self.group_name = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
@@ -44,7 +55,7 @@ class UserConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event["payload"])
 
     @database_sync_to_async
-    def _association_ids(self, user: Any) -> list[int]:
+    def _association_ids(self, user: User) -> list[int]:
         from hub.selectors import memberships_of_user
 
         return list(memberships_of_user(user).values_list("association_id", flat=True))
