@@ -35,7 +35,12 @@ def _validation_error_detail(exc: DjangoValidationError) -> Any:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Turn every error into `{"error": {code, message, fields}}`, translated."""
+    service_code = None
     if isinstance(exc, DjangoValidationError):
+        if not hasattr(exc, "error_dict"):
+            # Keep a service's own code (expired, used, revoked...) for scripts to branch on.
+            codes = {error.code for error in exc.error_list if error.code}
+            service_code = codes.pop() if len(codes) == 1 else None
         exc = exceptions.ValidationError(_validation_error_detail(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -49,7 +54,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     body: dict[str, Any] = {"code": getattr(exc, "default_code", "error"), "message": ""}
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError):
-        body["code"] = "invalid"
+        body["code"] = service_code or "invalid"
         body["message"] = _("The data sent is not valid.")
         if isinstance(detail, dict):
             body["fields"] = {
@@ -97,7 +102,9 @@ class AssociationPermission(permissions.BasePermission):
         if not request.user or not request.user.is_authenticated:
             return False
         access = association_access(request)
-        needed = getattr(view, "required_permissions", {}).get(request.method)
+        # HEAD and OPTIONS read what GET reads.
+        method = "GET" if request.method in {"HEAD", "OPTIONS"} else request.method
+        needed = getattr(view, "required_permissions", {}).get(method)
         if needed is None:
             needed = getattr(view, "required_permission", None)
         if needed is None:

@@ -54,8 +54,8 @@ ADMIN_PERMISSIONS: frozenset[str] = BOARD_PERMISSIONS | {
     "hub.networks:consent",
     "hub.data:export",
 }
-# Conseillers read what the association shows its members, plus the invitations list, and
-# nothing else: no write, no vote, no export of personal data.
+# Conseillers read what the association shows its members and nothing else: no write, no vote,
+# no invitations (they carry email addresses), no export of personal data.
 ADVISOR_PERMISSIONS: frozenset[str] = frozenset(
     {
         "hub.association:view",

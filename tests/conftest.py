@@ -70,6 +70,16 @@ def _test_settings():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Throttles and rate limits count in the cache; each test starts from zero.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def association(db):
     return AssociationFactory(name="Les Amis du Vélo", slug="amis-du-velo", commune="Tours", departement="37")
