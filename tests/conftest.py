@@ -81,6 +81,17 @@ def _empty_cache():
 
 
 @pytest.fixture
+def eager_celery():
+    """Run enqueued tasks in-process, at once (the Celery app reads its settings only once)."""
+    from hub.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def association(db):
     return AssociationFactory(name="Les Amis du Vélo", slug="amis-du-velo", commune="Tours", departement="37")
 

@@ -161,9 +161,8 @@ def test_a_member_leaves_the_association(login, alice, bob, association):
 
 
 def test_board_member_invites_by_email_and_the_email_goes_out(
-    login, berenice, association, django_capture_on_commit_callbacks, settings
+    login, berenice, association, django_capture_on_commit_callbacks, eager_celery
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     with django_capture_on_commit_callbacks(execute=True):
         response = login(berenice).post(a_page("invitations"), {"email": "nouvelle@exemple.fr", "role": Role.MEMBER})
     assert response.status_code == 302

@@ -72,14 +72,6 @@ def invitation(association, alice):
 
 
 @pytest.fixture
-def eager_celery():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def apply_like_a_worker():
     """`task.apply()` then keeps failures in the result and follows `self.retry` at once, as a
     worker would after the countdown (propagating would stop at the first retry)."""
