@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import events
 from .models import Association, Invitation, Membership, Network, NetworkMembership, Role, User
 from .permissions import Access, can_change_role, can_invite_with_role, can_leave, can_remove_member
 from .tenancy import association_scope
@@ -210,6 +211,14 @@ def accept_invitation(*, token: str, user: User) -> Membership:
             membership.is_active = True
             membership.left_at = None
             membership.save(update_fields=["role", "is_active", "left_at"])
+        events.publish(
+            kind="invitation.accepted",
+            association_id=association.pk,
+            actor_id=user.pk,
+            target_kind="membership",
+            target_code=membership.code,
+            title=user.display_name,
+        )
     return membership
 
 

@@ -11,6 +11,7 @@ Bad values fail at start-up with a message naming the variable.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -176,7 +177,20 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "Europe/Paris"
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Closes votes at their deadline and sends the 24-hour reminders (governance/tasks.py).
+    "governance-sweep-proposals": {"task": "governance.tasks.sweep_proposals", "schedule": 60.0},
+    # Summary emails: each person's slot is an hour in their time zone; the hourly pass claims
+    # the slots that have passed (cutoff = the slot) and sends them, once per person and period.
+    "notifications-plan-digests": {"task": "notifications.tasks.plan_digests", "schedule": crontab(minute=0)},
+    # Immediate emails held by quiet hours, and retries of refused ones.
+    "notifications-send-due-emails": {"task": "notifications.tasks.send_due_emails", "schedule": crontab(minute="*/5")},
+    # Events whose fan-out task was lost (the broker was down when their write committed).
+    "notifications-fan-out-stragglers": {
+        "task": "notifications.tasks.fan_out_stragglers",
+        "schedule": crontab(minute="2-59/5"),
+    },
+}
 
 AUTH_USER_MODEL = "hub.User"
 AUTH_PASSWORD_VALIDATORS = [

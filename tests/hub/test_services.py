@@ -211,3 +211,18 @@ def test_only_an_admin_consents_to_a_followup(berenice, network, access_of, asso
 def test_a_conseiller_of_another_network_cannot_request_in_its_name(other_conseiller, network, association):
     with pytest.raises(PermissionDenied):
         services.request_followup(user=other_conseiller, network=network, association=association)
+
+
+def test_accepting_an_invitation_tells_the_board(alice, berenice, association, access_of):
+    from notifications.models import Event, Notification
+
+    invitation = services.invite_member(access=access_of(alice), email="nouvelle@exemple.fr")
+    newcomer = UserFactory(email="nouvelle@exemple.fr", display_name="Nina Nouvelle")
+    services.accept_invitation(token=services.invitation_token(invitation), user=newcomer)
+    event = Event.objects.get(kind="invitation.accepted")
+    assert (event.actor_id, event.title) == (newcomer.pk, "Nina Nouvelle")
+    from notifications.tasks import fan_out_event
+
+    fan_out_event.apply(kwargs={"event_id": event.pk, "association_id": association.pk})
+    recipients = set(Notification.objects.values_list("recipient__email", flat=True))
+    assert recipients == {"alice@exemple.fr", "berenice@exemple.fr"}
