@@ -459,9 +459,7 @@ def test_an_invitation_cannot_be_used_twice(as_user, association, invitation):
     response = call(client, "post", f"{API}/invitations/accept/", {"token": token})
 
     assert response.status_code == 400
-    assert response.json() == {
-        "error": {"code": "used", "message": french("This invitation has already been used.")}
-    }
+    assert response.json() == {"error": {"code": "used", "message": french("This invitation has already been used.")}}
 
 
 @pytest.mark.parametrize(
