@@ -1,10 +1,21 @@
-"""Django admin for catalogue moderation by platform staff. The catalogue is global (unscoped)."""
+"""Django admin for platform staff: catalogue moderation, proposals, and (read-mostly) stacks."""
 
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, HostingOption, Platform, Provenance, Tool, ToolRelation
+from .models import (
+    Category,
+    HostingOption,
+    Platform,
+    Provenance,
+    Referent,
+    Tool,
+    ToolProposal,
+    ToolRelation,
+    ToolUsage,
+    ToolUsageChange,
+)
 
 
 @admin.register(Category)
@@ -89,3 +100,72 @@ class ToolRelationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["from_tool", "to_tool"]
     list_select_related = ["from_tool", "to_tool"]
     readonly_fields = ["created_at"]
+
+
+# Proposals and stacks. The admin runs unscoped (see hub.tenancy): staff see every association.
+
+
+@admin.register(ToolProposal)
+class ToolProposalAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "association", "proposed_by", "created_at", "reviewed_by"]
+    list_filter = ["status", "free_software"]
+    search_fields = ["name", "description", "website"]
+    list_select_related = ["association", "proposed_by", "reviewed_by"]
+    readonly_fields = ["code", "created_at", "proposed_by", "association", "possible_duplicates", "tool"]
+    # Approving creates the tool: that happens on the proposals page (services.approve_proposal),
+    # not by editing the status here.
+    fields = [
+        "code",
+        "name",
+        "website",
+        "description",
+        "category",
+        "free_software",
+        "proposed_by",
+        "association",
+        "created_at",
+        "possible_duplicates",
+        "status",
+        "reviewed_by",
+        "reviewed_at",
+        "rejection_reason",
+        "tool",
+    ]
+
+
+class ToolUsageChangeInline(admin.TabularInline):
+    model = ToolUsageChange
+    extra = 0
+    can_delete = False
+    fields = ("changed_at", "from_stage", "to_stage", "changed_by", "reason", "decision_code")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ToolUsage)
+class ToolUsageAdmin(admin.ModelAdmin):
+    list_display = ["tool", "association", "stage", "visibility", "yearly_cost", "review_on"]
+    list_filter = ["stage", "visibility"]
+    search_fields = ["tool__name", "association__name", "purpose"]
+    list_select_related = ["tool", "association"]
+    autocomplete_fields = ["tool"]
+    readonly_fields = ["code", "association", "stage", "created_at", "updated_at"]
+    inlines = [ToolUsageChangeInline]
+
+
+@admin.register(Referent)
+class ReferentAdmin(admin.ModelAdmin):
+    list_display = ["tool", "membership", "level", "backup", "association"]
+    list_filter = ["level"]
+    search_fields = ["tool__name", "membership__user__display_name", "association__name"]
+    list_select_related = [
+        "tool",
+        "association",
+        "membership__user",
+        "membership__association",
+        "backup__user",
+        "backup__association",
+    ]
+    readonly_fields = ["code", "association", "membership", "tool", "updated_at"]

@@ -1,17 +1,21 @@
-"""The global tool catalogue: tools, their categories, the relations between them and where each
-imported fact came from.
+"""The global tool catalogue (tools, categories, relations, provenance, proposals) and the
+association-owned stacks (tool usages, their history, referents).
 
-The catalogue is shared by every association, so none of these models has an `association` FK or
-a scoped manager. Imported rows are matched by `Tool.match_key` (see `importers.match_key`).
+The catalogue is shared by every association, so its models have no `association` FK and no
+scoped manager. Imported rows are matched by `Tool.match_key` (see `naming.match_key`).
+Stack models are tenant data: a direct `association` FK, a `ScopedManager`, a UUID `code`.
 """
 
 import uuid
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
 
 from .licences import check_spdx_expression
 from .naming import match_key
@@ -254,3 +258,271 @@ class Provenance(models.Model):
     def __str__(self) -> str:
         role = f" ({self.role})" if self.role else ""
         return f"{self.get_source_display()} #{self.record_id}{role}"
+
+
+# Proposals: members suggest what the catalogue lacks; moderators decide ----------------------
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    APPROVED = "approved", _("Added to the catalogue")
+    REJECTED = "rejected", _("Not added")
+
+
+class ToolProposal(models.Model):
+    """A member's suggestion of a tool missing from the catalogue, reviewed by platform staff or a
+    conseiller. Not association data (the catalogue is global, so the proposal is unscoped), but it
+    records who proposed it and from which association."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    website = models.URLField(_("website"), max_length=500, blank=True)
+    description = models.TextField(_("what it is for"), max_length=2000)
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("category")
+    )
+    free_software = models.CharField(
+        _("free software"), max_length=8, choices=FreeSoftware.choices, default=FreeSoftware.UNKNOWN
+    )
+    proposed_by = models.ForeignKey(
+        "hub.User", on_delete=models.SET_NULL, null=True, related_name="tool_proposals", verbose_name=_("proposed by")
+    )
+    association = models.ForeignKey(
+        "hub.Association",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="tool_proposals",
+        verbose_name=_("proposed from"),
+    )
+    created_at = models.DateTimeField(_("proposed on"), default=timezone.now, editable=False)
+    # Filled when the proposal is made, from the catalogue as it was then: what the moderator
+    # should compare it with before approving.
+    possible_duplicates = models.ManyToManyField(
+        Tool, blank=True, related_name="+", verbose_name=_("catalogue tools with a similar name")
+    )
+    status = models.CharField(_("status"), max_length=8, choices=ProposalStatus.choices, default=ProposalStatus.PENDING)
+    reviewed_by = models.ForeignKey(
+        "hub.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("reviewed by")
+    )
+    reviewed_at = models.DateTimeField(_("reviewed on"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for not adding it"), blank=True, max_length=2000)
+    tool = models.ForeignKey(
+        Tool, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("tool created")
+    )
+
+    class Meta:
+        verbose_name = _("tool proposal")
+        verbose_name_plural = _("tool proposals")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=ProposalStatus.REJECTED) | ~Q(rejection_reason=""),
+                name="tool_proposal_rejection_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Stacks: which tools an association uses, at which stage, and who knows them -------------------
+
+
+class Stage(models.TextChoices):
+    CONSIDERED = "considered", _("Considered")
+    TRIAL = "trial", _("On trial")
+    ADOPTED = "adopted", _("Adopted")
+    RETIRING = "retiring", _("Being retired")
+    ABANDONED = "abandoned", _("Abandoned")
+
+
+# The lifecycle of a tool in a stack. Forward steps, plus:
+# - considered → adopted: a vote may adopt a tool without a trial;
+# - considered / trial → abandoned: the idea or the trial did not convince;
+# - retiring → adopted: the retirement is called off;
+# - abandoned → considered: looked at again later (the history keeps the earlier life).
+# Adopted tools are never abandoned in one step: they go through "being retired", which is when
+# the association moves its data and tells its members.
+STAGE_TRANSITIONS: dict[str, frozenset[str]] = {
+    Stage.CONSIDERED: frozenset({Stage.TRIAL, Stage.ADOPTED, Stage.ABANDONED}),
+    Stage.TRIAL: frozenset({Stage.ADOPTED, Stage.ABANDONED}),
+    Stage.ADOPTED: frozenset({Stage.RETIRING}),
+    Stage.RETIRING: frozenset({Stage.ABANDONED, Stage.ADOPTED}),
+    Stage.ABANDONED: frozenset({Stage.CONSIDERED}),
+}
+# Stages in which the association is using the tool (and paying for it): the yearly total counts these.
+STAGES_IN_USE = frozenset({Stage.TRIAL, Stage.ADOPTED, Stage.RETIRING})
+
+
+class KnowHowRisk(models.TextChoices):
+    NO_MASTER = "no_master", _("Nobody masters this tool.")
+    SINGLE_MASTER = "single_master", _("Only one person masters this tool.")
+
+
+class Visibility(models.TextChoices):
+    MEMBERS = "members", _("Members of the association")
+    NETWORK = "network", _("Associations and conseillers of our networks")
+    PUBLIC = "public", _("Everyone")
+
+
+class ToolUsage(models.Model):
+    """One tool in one association's stack: its stage, what it is used for, what it costs."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="tool_usages")
+    tool = models.ForeignKey(Tool, on_delete=models.PROTECT, related_name="usages", verbose_name=_("tool"))
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.CONSIDERED)
+    purpose = models.TextField(_("what we use it for"), blank=True, max_length=2000, help_text=_("In your own words."))
+    since = models.DateField(_("used since"), null=True, blank=True)
+    until = models.DateField(_("used until"), null=True, blank=True)
+    # Unknown (empty) is not the same as free of charge (0).
+    yearly_cost = models.DecimalField(
+        _("yearly cost (euros)"),
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    paid_by = models.CharField(
+        _("who pays"), max_length=200, blank=True, help_text=_("For example: the association, the town hall, a member.")
+    )
+    satisfaction = models.PositiveSmallIntegerField(
+        _("satisfaction (1 to 5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    review_on = models.DateField(_("review date"), null=True, blank=True)
+    visibility = models.CharField(
+        _("who can see it"),
+        max_length=8,
+        choices=Visibility.choices,
+        default=Visibility.MEMBERS,
+        help_text=_("Beyond your members, who may see on the tool's page that you use it."),
+    )
+    created_at = models.DateTimeField(_("added on"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("tool in a stack")
+        verbose_name_plural = _("tools in stacks")
+        constraints = [
+            models.UniqueConstraint(fields=["association", "tool"], name="tool_usage_unique_per_association"),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="tool_usage_satisfaction_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(yearly_cost__isnull=True) | Q(yearly_cost__gte=0), name="tool_usage_cost_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(since__isnull=True) | Q(until__isnull=True) | Q(until__gte=F("since")),
+                name="tool_usage_until_after_since",
+            ),
+        ]
+        # The tool page lists the usages of one tool across associations, filtered on visibility.
+        indexes = [models.Index(fields=["tool", "visibility"])]
+
+    def __str__(self) -> str:
+        return f"{self.tool} @ {self.association_id} ({self.stage})"
+
+    def clean(self) -> None:
+        if self.since and self.until and self.until < self.since:
+            raise ValidationError({"until": _("The end date cannot be before the start date.")})
+
+    def next_stages(self) -> list[str]:
+        """The stages this usage may move to, in lifecycle order."""
+        allowed = STAGE_TRANSITIONS[self.stage]
+        return [stage for stage in Stage.values if stage in allowed]
+
+    def can_move_to(self, stage: str) -> bool:
+        return stage in STAGE_TRANSITIONS.get(self.stage, frozenset())
+
+    @property
+    def know_how_risk(self) -> str | None:
+        """For an adopted tool that nobody, or a single person, masters: the risk; else None.
+
+        Needs the `master_count` annotation of `selectors.stack_of` (active members only).
+        """
+        count = getattr(self, "master_count", None)
+        if self.stage != Stage.ADOPTED or count is None or count > 1:
+            return None
+        return KnowHowRisk.NO_MASTER if count == 0 else KnowHowRisk.SINGLE_MASTER
+
+
+class ToolUsageChange(models.Model):
+    """One line of a stack's history: a tool added (`from_stage` empty) or moved to another stage.
+
+    `decision_code` names the decision that caused the change when there was one: governance passes
+    it in; this app does not know governance's models.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="tool_usage_changes")
+    usage = models.ForeignKey(ToolUsage, on_delete=models.CASCADE, related_name="changes")
+    from_stage = models.CharField(_("from"), max_length=12, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to"), max_length=12, choices=Stage.choices)
+    changed_by = models.ForeignKey(
+        "hub.User", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("by")
+    )
+    changed_at = models.DateTimeField(_("on"), default=timezone.now)
+    reason = models.TextField(_("why"), blank=True, max_length=2000)
+    decision_code = models.UUIDField(_("decision"), null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("stack change")
+        verbose_name_plural = _("stack changes")
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["association", "-changed_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_stage=F("to_stage")), name="tool_usage_change_changes_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.usage_id}: {self.from_stage or '∅'} → {self.to_stage}"
+
+
+class KnowHowLevel(models.TextChoices):
+    MASTERS = "masters", _("Masters it")
+    CAN_HELP = "can_help", _("Can help")
+    WANTS_TO_LEARN = "wants_to_learn", _("Wants to learn")
+
+
+class Referent(models.Model):
+    """What one member knows of one tool of the stack, and who stands in for them."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="referents")
+    membership = models.ForeignKey(
+        "hub.Membership", on_delete=models.CASCADE, related_name="know_how", verbose_name=_("member")
+    )
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="referents", verbose_name=_("tool"))
+    level = models.CharField(_("level"), max_length=16, choices=KnowHowLevel.choices)
+    backup = models.ForeignKey(
+        "hub.Membership",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="backing_up",
+        verbose_name=_("backup person"),
+        help_text=_("Another member who can step in when this person is away."),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("referent")
+        verbose_name_plural = _("referents")
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "tool"], name="referent_one_level_per_member_and_tool"),
+            models.CheckConstraint(condition=~Q(backup=F("membership")), name="referent_backup_is_someone_else"),
+        ]
+        indexes = [models.Index(fields=["association", "tool", "level"])]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.level} {self.tool_id}"

@@ -1,4 +1,5 @@
-"""Writes on the global tool catalogue: the imports of the open data sets.
+"""Writes: the imports of the open data sets into the global catalogue, tool proposals and their
+moderation, stacks (tools, stages, history) and know-how (referents).
 
 An import is parsed and validated whole (`importers.parse_*`) before `apply_catalogue_plan` writes
 it in one transaction. A re-import only touches a tool when one of its source records is new or
@@ -15,14 +16,19 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
+from django.utils.translation import gettext as _
 
+from . import selectors
 from .importers import (
     DEGOOGLISONS_FILE,
     SILL_FILE,
@@ -31,7 +37,37 @@ from .importers import (
     parse_degooglisons,
     parse_sill,
 )
-from .models import Category, DataLocation, EaseOfUse, FreeSoftware, Pricing, Provenance, Tool, ToolRelation
+from .models import (
+    Category,
+    DataLocation,
+    EaseOfUse,
+    FreeSoftware,
+    KnowHowLevel,
+    Pricing,
+    ProposalStatus,
+    Provenance,
+    Referent,
+    Stage,
+    Tool,
+    ToolProposal,
+    ToolRelation,
+    ToolUsage,
+    ToolUsageChange,
+    Visibility,
+)
+from .naming import match_key
+from .permissions import (
+    can_change_stack,
+    can_change_usage,
+    can_declare_know_how,
+    can_edit_referent,
+    can_moderate_proposals,
+    can_propose_tool,
+)
+
+if TYPE_CHECKING:
+    from hub.models import Membership, User
+    from hub.permissions import Access
 
 # Fields a SILL record owns: refreshed when the record changes.
 _AUTHORITATIVE_FIELDS = ("name", "kind", "short_description", "licence", "licence_raw", "free_software", "sill_status")
@@ -337,3 +373,350 @@ def _write_relations(
     ToolRelation.objects.bulk_create(to_create)
     ToolRelation.objects.bulk_update(to_update, ["note"])
     report.relations_created, report.relations_updated = len(to_create), len(to_update)
+
+
+# Proposals: members suggest tools, staff and conseillers decide ---------------------------------
+
+
+@transaction.atomic
+def propose_tool(
+    *,
+    access: Access,
+    name: str,
+    description: str,
+    website: str = "",
+    category: Category | None = None,
+    free_software: str = FreeSoftware.UNKNOWN,
+) -> ToolProposal:
+    """Record a member's proposal of a missing tool, with the catalogue tools it may duplicate.
+
+    Raises PermissionDenied (not a member who may propose), ValidationError.
+    """
+    if not can_propose_tool(access) or access.user is None:
+        raise PermissionDenied
+    proposal = ToolProposal(
+        name=" ".join(name.split()),
+        description=description.strip(),
+        website=website.strip(),
+        category=category,
+        free_software=free_software,
+        proposed_by=access.user,
+        association=access.association,
+    )
+    proposal.full_clean(exclude=["proposed_by", "association", "reviewed_by", "tool"])
+    if not match_key(proposal.name):
+        raise ValidationError({"name": _("Give the tool's name with letters or digits.")})
+    proposal.save()
+    proposal.possible_duplicates.set(selectors.likely_duplicates(name=proposal.name))
+    return proposal
+
+
+def _lock_pending(proposal: ToolProposal) -> ToolProposal:
+    # The lock makes two moderators reviewing the same proposal take turns: the second one is told
+    # it has been reviewed instead of creating the tool twice.
+    locked = ToolProposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
+    if locked.status != ProposalStatus.PENDING:
+        raise ValidationError(_("This proposal has already been reviewed."), code="reviewed")
+    return locked
+
+
+@transaction.atomic
+def approve_proposal(*, user: User, proposal: ToolProposal) -> Tool:
+    """Add the proposed tool to the catalogue (platform staff and conseillers).
+
+    Raises PermissionDenied, ValidationError (already reviewed, or the catalogue already has a
+    tool of that name: the proposal is then to be declined as a duplicate).
+    """
+    if not can_moderate_proposals(user):
+        raise PermissionDenied
+    proposal = _lock_pending(proposal)
+    key = match_key(proposal.name)
+    existing = Tool.objects.filter(match_key=key).first()
+    if existing is not None:
+        raise ValidationError(
+            _("The catalogue already has “%(name)s”: decline the proposal as a duplicate."),
+            code="duplicate",
+            params={"name": existing.name},
+        )
+    base = slugify(proposal.name)[:200] or key
+    taken = set(Tool.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    tool = Tool(
+        name=proposal.name,
+        slug=_free_slug(proposal.name, key, taken),
+        match_key=key,
+        short_description=Truncator(proposal.description).chars(300),
+        website=proposal.website,
+        free_software=proposal.free_software,
+    )
+    tool.full_clean(validate_unique=False, validate_constraints=False)
+    tool.save()
+    if proposal.category is not None:
+        tool.categories.add(proposal.category)
+    proposal.status, proposal.tool = ProposalStatus.APPROVED, tool
+    proposal.reviewed_by, proposal.reviewed_at = user, timezone.now()
+    proposal.save(update_fields=["status", "tool", "reviewed_by", "reviewed_at"])
+    return tool
+
+
+@transaction.atomic
+def reject_proposal(*, user: User, proposal: ToolProposal, reason: str) -> ToolProposal:
+    """Decline a proposal with a reason its author will read. Raises PermissionDenied, ValidationError."""
+    if not can_moderate_proposals(user):
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Tell the member why the tool is not added.")})
+    proposal = _lock_pending(proposal)
+    proposal.status, proposal.rejection_reason = ProposalStatus.REJECTED, reason
+    proposal.reviewed_by, proposal.reviewed_at = user, timezone.now()
+    proposal.full_clean(exclude=["proposed_by", "association", "reviewed_by", "tool", "category"])
+    proposal.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at"])
+    return proposal
+
+
+# Stacks -----------------------------------------------------------------------------------------
+#
+# Every service below runs inside the association's scope (the request's, or the task's) and
+# re-checks the predicate of `shared_tools.permissions` that the pages use to show the buttons.
+
+USAGE_EDITABLE_FIELDS = (
+    "purpose",
+    "since",
+    "until",
+    "yearly_cost",
+    "paid_by",
+    "satisfaction",
+    "review_on",
+    "visibility",
+)
+
+
+def _log_change(
+    usage: ToolUsage, *, from_stage: str, user: User | None, reason: str, decision_code: UUID | None = None
+) -> ToolUsageChange:
+    return ToolUsageChange.objects.create(
+        association_id=usage.association_id,
+        usage=usage,
+        from_stage=from_stage,
+        to_stage=usage.stage,
+        changed_by=user,
+        reason=reason,
+        decision_code=decision_code,
+    )
+
+
+@transaction.atomic
+def add_tool_to_stack(
+    *,
+    access: Access,
+    tool: Tool,
+    stage: str = Stage.CONSIDERED,
+    purpose: str = "",
+    since: date | None = None,
+    until: date | None = None,
+    yearly_cost: Decimal | None = None,
+    paid_by: str = "",
+    satisfaction: int | None = None,
+    review_on: date | None = None,
+    visibility: str = Visibility.MEMBERS,
+    reason: str = "",
+    decision_code: UUID | None = None,
+) -> ToolUsage:
+    """Add a catalogue tool to the stack, at any stage (stacks are often recorded after the fact),
+    and open its history (with the decision that caused it, if any).
+
+    Raises PermissionDenied (not board), ValidationError (already there).
+    """
+    if not can_change_stack(access):
+        raise PermissionDenied
+    usage = ToolUsage(
+        association=access.association,
+        tool=tool,
+        stage=stage,
+        purpose=purpose.strip(),
+        since=since,
+        until=until,
+        yearly_cost=yearly_cost,
+        paid_by=paid_by.strip(),
+        satisfaction=satisfaction,
+        review_on=review_on,
+        visibility=visibility,
+    )
+    usage.full_clean(exclude=["association", "tool"], validate_unique=False, validate_constraints=False)
+    already = _("“%(tool)s” is already in the stack.") % {"tool": tool.name}
+    if access.association.tool_usages.filter(tool=tool).exists():
+        raise ValidationError({"tool": already}, code="duplicate")
+    try:
+        # A savepoint, so that the unique constraint can settle two concurrent adds cleanly.
+        with transaction.atomic():
+            usage.save()
+    except IntegrityError as exc:
+        raise ValidationError({"tool": already}, code="duplicate") from exc
+    _log_change(usage, from_stage="", user=access.user, reason=reason.strip(), decision_code=decision_code)
+    return usage
+
+
+def _lock_usage(access: Access, usage: ToolUsage) -> ToolUsage:
+    # of=("self",): lock the usage row only, not the rows of joined tables.
+    return ToolUsage.objects.select_for_update(of=("self",)).get(pk=usage.pk, association_id=access.association.pk)
+
+
+@transaction.atomic
+def update_usage(*, access: Access, usage: ToolUsage, **fields: object) -> ToolUsage:
+    """Change what the association says of a tool (not its stage: see `change_stage`).
+
+    Raises PermissionDenied, ValidationError; ValueError for a field that is not editable.
+    """
+    if not can_change_usage(access, usage):
+        raise PermissionDenied
+    unknown = set(fields) - set(USAGE_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {sorted(unknown)}")
+    usage = _lock_usage(access, usage)
+    for name, value in fields.items():
+        setattr(usage, name, value.strip() if isinstance(value, str) else value)
+    usage.full_clean(exclude=["association", "tool"], validate_unique=False, validate_constraints=False)
+    usage.save(update_fields=[*fields, "updated_at"])
+    return usage
+
+
+@transaction.atomic
+def change_stage(
+    *, access: Access, usage: ToolUsage, to_stage: str, reason: str, decision_code: UUID | None = None
+) -> ToolUsage:
+    """Move a tool along the lifecycle (`models.STAGE_TRANSITIONS`) and record who, when and why.
+
+    `decision_code` names the decision that caused the change (governance passes it). Entering
+    "on trial" or "adopted" sets `since` if it was empty, entering "abandoned" sets `until`.
+    Raises PermissionDenied (not board), ValidationError (transition not allowed, no reason);
+    a refused change writes nothing.
+    """
+    if to_stage not in Stage.values:
+        raise ValidationError({"to_stage": _("Unknown stage.")}, code="invalid")
+    if not can_change_usage(access, usage):
+        raise PermissionDenied
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why, for the history of the stack.")}, code="required")
+    # The lock serialises two board members moving the same tool: the second one is checked
+    # against the stage the first one left, not the one it read before.
+    usage = _lock_usage(access, usage)
+    from_stage = usage.stage
+    if not usage.can_move_to(to_stage):
+        raise ValidationError(
+            {
+                "to_stage": _("A tool cannot go from “%(from)s” to “%(to)s”.")
+                % {"from": Stage(from_stage).label, "to": Stage(to_stage).label}
+            },
+            code="invalid_transition",
+        )
+    usage.stage = to_stage
+    today = timezone.localdate()
+    changed = ["stage", "updated_at"]
+    if to_stage in (Stage.TRIAL, Stage.ADOPTED) and usage.since is None:
+        usage.since = today
+        changed.append("since")
+    if to_stage == Stage.ABANDONED and usage.until is None:
+        usage.until = max(today, usage.since) if usage.since else today
+        changed.append("until")
+    usage.save(update_fields=changed)
+    _log_change(usage, from_stage=from_stage, user=access.user, reason=reason, decision_code=decision_code)
+    return usage
+
+
+@transaction.atomic
+def remove_from_stack(*, access: Access, usage: ToolUsage) -> None:
+    """Delete a tool added by mistake. Once its stage has changed it is history: abandon it instead.
+
+    Raises PermissionDenied, ValidationError.
+    """
+    if not can_change_usage(access, usage):
+        raise PermissionDenied
+    usage = _lock_usage(access, usage)
+    if usage.changes.exclude(from_stage="").exists():
+        raise ValidationError(
+            _("This tool already has a history in the stack: move it to “Abandoned” instead."), code="has_history"
+        )
+    # Know-how can only be declared on tools of the stack: what was declared on a mistake goes too.
+    access.association.referents.filter(tool_id=usage.tool_id).delete()
+    usage.delete()
+
+
+# Know-how ---------------------------------------------------------------------------------------
+
+
+def _check_referent_people(access: Access, membership: Membership, backup: Membership | None) -> None:
+    if backup is None:
+        return
+    if backup.association_id != access.association.pk or not backup.is_active:
+        raise ValidationError({"backup": _("The backup person must be a member of the association.")})
+    if backup.pk == membership.pk:
+        raise ValidationError({"backup": _("The backup person must be someone else.")})
+
+
+@transaction.atomic
+def declare_referent(
+    *,
+    access: Access,
+    tool: Tool,
+    level: str,
+    membership: Membership | None = None,
+    backup: Membership | None = None,
+    note: str = "",
+) -> Referent:
+    """Record what a member knows of a tool of the stack: their own (`membership` None), or anyone's
+    for the board. Raises PermissionDenied, ValidationError (not in the stack, already recorded)."""
+    membership = membership or access.membership
+    if membership is None or not can_declare_know_how(access, membership):
+        raise PermissionDenied
+    if level not in KnowHowLevel.values:
+        raise ValidationError({"level": _("Unknown level.")})
+    if not access.association.tool_usages.filter(tool=tool).exists():
+        raise ValidationError({"tool": _("Add this tool to the stack first.")})
+    _check_referent_people(access, membership, backup)
+    already = _("This person's know-how of “%(tool)s” is already recorded: change it instead.") % {"tool": tool.name}
+    if access.association.referents.filter(membership=membership, tool=tool).exists():
+        raise ValidationError({"tool": already}, code="duplicate")
+    referent = Referent(
+        association=access.association, membership=membership, tool=tool, level=level, backup=backup, note=note.strip()
+    )
+    referent.full_clean(
+        exclude=["association", "membership", "tool", "backup"], validate_unique=False, validate_constraints=False
+    )
+    try:
+        with transaction.atomic():
+            referent.save()
+    except IntegrityError as exc:
+        raise ValidationError({"tool": already}, code="duplicate") from exc
+    return referent
+
+
+@transaction.atomic
+def update_referent(
+    *, access: Access, referent: Referent, level: str, backup: Membership | None = None, note: str = ""
+) -> Referent:
+    """Change a member's level, backup person and note on a tool. Raises PermissionDenied, ValidationError."""
+    if not can_edit_referent(access, referent):
+        raise PermissionDenied
+    if level not in KnowHowLevel.values:
+        raise ValidationError({"level": _("Unknown level.")})
+    referent = (
+        Referent.objects.select_for_update(of=("self",))
+        .select_related("membership")
+        .get(pk=referent.pk, association_id=access.association.pk)
+    )
+    _check_referent_people(access, referent.membership, backup)
+    referent.level, referent.backup, referent.note = level, backup, note.strip()
+    referent.full_clean(
+        exclude=["association", "membership", "tool", "backup"], validate_unique=False, validate_constraints=False
+    )
+    referent.save(update_fields=["level", "backup", "note", "updated_at"])
+    return referent
+
+
+@transaction.atomic
+def remove_referent(*, access: Access, referent: Referent) -> None:
+    """Forget a member's know-how of a tool. Raises PermissionDenied."""
+    if not can_edit_referent(access, referent):
+        raise PermissionDenied
+    access.association.referents.filter(pk=referent.pk).delete()

@@ -1,4 +1,4 @@
-"""Load the demo: the network "Réseau Asso 37", its conseillère and three associations.
+"""Load the demo (it lives in frontend, the one app that may import all others): the network "Réseau Asso 37", its conseillère and three associations.
 
 Idempotent: rows are found by email or slug and created only when missing, so a second run
 changes nothing. Demo passwords are set only when DEBUG is on; otherwise the accounts exist
@@ -115,11 +115,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The catalogue (global, idempotent) first: the demo stacks point at its tools.
+        from shared_tools.demo import seed_demo_stacks
         from shared_tools.services import load_catalogue
 
         load_catalogue(stdout=self.stdout if options["verbosity"] > 1 else None)
         with transaction.atomic(), scopes_disabled():
             created = self._seed()
+            created += seed_demo_stacks()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new rows)."))
         if settings.DEBUG:
             self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
