@@ -28,7 +28,10 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 
+from notifications.events import publish
+
 from . import selectors
+from .events import TOOL_STAGE_CHANGED
 from .importers import (
     DEGOOGLISONS_FILE,
     SILL_FILE,
@@ -621,6 +624,15 @@ def change_stage(
         changed.append("until")
     usage.save(update_fields=changed)
     _log_change(usage, from_stage=from_stage, user=access.user, reason=reason, decision_code=decision_code)
+    publish(
+        kind=TOOL_STAGE_CHANGED,
+        association_id=usage.association_id,
+        actor_id=access.user.pk if access.user else None,
+        target_kind="tool_usage",
+        target_code=usage.code,
+        title=usage.tool.name,
+        data={"stage": str(Stage(to_stage).label), "reason": reason},
+    )
     return usage
 
 

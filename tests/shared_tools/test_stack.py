@@ -442,3 +442,27 @@ def test_the_know_how_page_lists_who_to_ask_and_who_wants_to_learn(alice, bob, a
     assert [(learner.membership.user, [r.tool.name for r in learner.referents]) for learner in know_how.learners] == [
         (bob, ["Nextcloud"])
     ]
+
+
+def test_a_stage_change_tells_the_members(berenice, alice, bob, association, tool, access_of):
+    from notifications.models import Event, Notification
+    from notifications.tasks import fan_out_event
+
+    usage = ToolUsageFactory(association=association, tool=tool, stage=Stage.TRIAL)
+    services.change_stage(access=access_of(berenice), usage=usage, to_stage=Stage.ADOPTED, reason="Essai concluant")
+    event = Event.objects.get(kind="tool.stage_changed")
+    assert (event.title, event.target_code, event.actor_id) == ("Framadate", usage.code, berenice.pk)
+    fan_out_event.apply(kwargs={"event_id": event.pk, "association_id": association.pk})
+    assert set(Notification.objects.values_list("recipient__email", flat=True)) == {
+        "alice@exemple.fr",
+        "bob@exemple.fr",
+    }
+
+
+def test_a_refused_stage_change_tells_nobody(berenice, association, tool, access_of):
+    from notifications.models import Event
+
+    usage = ToolUsageFactory(association=association, tool=tool, stage=Stage.ADOPTED)
+    with pytest.raises(ValidationError):
+        services.change_stage(access=access_of(berenice), usage=usage, to_stage=Stage.TRIAL, reason="Retour")
+    assert not Event.objects.exists()
