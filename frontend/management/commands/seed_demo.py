@@ -1,4 +1,6 @@
-"""Load the demo (it lives in frontend, the one app that may import all others): the network "Réseau Asso 37", its conseillère and three associations.
+"""Load the demo: the network "Réseau Asso 37", its conseillère and three associations with stacks.
+
+It lives in frontend, the one app that may import all the others.
 
 Idempotent: rows are found by email or slug and created only when missing, so a second run
 changes nothing. Demo passwords are set only when DEBUG is on; otherwise the accounts exist
