@@ -169,3 +169,31 @@ class ReferentAdmin(admin.ModelAdmin):
         "backup__association",
     ]
     readonly_fields = ["code", "association", "membership", "tool", "updated_at"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History rows: staff read them; they are written by the importers and services only."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Provenance)
+class ProvenanceAdmin(ReadOnlyAdmin):
+    list_display = ["tool", "source", "record_id", "imported_at"]
+    list_filter = ["source"]
+    search_fields = ["tool__name", "record_id"]
+    list_select_related = ["tool"]
+
+
+@admin.register(ToolUsageChange)
+class ToolUsageChangeAdmin(ReadOnlyAdmin):
+    list_display = ["usage", "from_stage", "to_stage", "changed_by", "changed_at"]
+    list_filter = ["to_stage"]
+    list_select_related = ["usage__tool", "usage__association", "changed_by"]
