@@ -113,7 +113,9 @@ class Association(models.Model):
         _("who votes by default"), max_length=16, choices=Electorate.choices, default=Electorate.BOARD
     )
     default_quorum_percent = models.PositiveSmallIntegerField(
-        _("default quorum (% of voters)"), default=50, validators=[MinValueValidator(0), MaxValueValidator(100)]
+        _("default quorum (percentage of voters)"),
+        default=50,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     default_threshold = models.CharField(
         _("default majority"), max_length=16, choices=Threshold.choices, default=Threshold.SIMPLE

@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
                 ('departement', models.CharField(blank=True, max_length=3, validators=[hub.validators.validate_departement], verbose_name='département')),
                 ('description', models.TextField(blank=True, verbose_name='description')),
                 ('default_electorate', models.CharField(choices=[('board', 'Board members'), ('members', 'All members')], default='board', max_length=16, verbose_name='who votes by default')),
-                ('default_quorum_percent', models.PositiveSmallIntegerField(default=50, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='default quorum (% of voters)')),
+                ('default_quorum_percent', models.PositiveSmallIntegerField(default=50, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='default quorum (percentage of voters)')),
                 ('default_threshold', models.CharField(choices=[('simple', 'Simple majority'), ('two_thirds', 'Two-thirds majority'), ('unanimity', 'Unanimity (no blocking objection)')], default='simple', max_length=16, verbose_name='default majority')),
                 ('default_voting_days', models.PositiveSmallIntegerField(default=7, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(90)], verbose_name='default voting period (days)')),
                 ('members_can_propose', models.BooleanField(default=False, verbose_name='members can open proposals')),

@@ -49,7 +49,7 @@ def test_inbox_groups_by_day_then_association_and_counts_unread(login, associati
     ]
     body = text(response)
     assert "Alice Martin recorded “Sujet 1”" in body
-    assert "3 unread notifications" in body
+    assert "3 notifications non lues" in body
     assert '<span class="badge" data-live-count="unread">3</span>' in body
 
 
@@ -65,7 +65,7 @@ def test_mark_one_read_with_a_plain_form(login, association, bob):
     assert response.status_code == 302
     assert response["Location"] == INBOX
     assert [n.read_at is not None for n in notifications_of(bob)] == [True, False]
-    assert "1 unread notification" in text(client.get(INBOX))
+    assert "1 notification non lue" in text(client.get(INBOX))
 
 
 def test_mark_one_read_of_someone_else_is_404_and_changes_nothing(login, association, bob, charlie):
@@ -164,7 +164,7 @@ def test_preferences_page_shows_calm_defaults_and_a_preview(login, association, 
     assert form["mode__amis-du-velo__decisions"].initial == Mode.DIGEST
     assert response.context["preview"].notifications == 9
     assert response.context["preview"].emails == 3 + 1
-    assert "you would have received 4 emails instead of 9" in text(response)
+    assert "vous auriez reçu 4 e-mails au lieu de 9" in text(response)
 
 
 def test_preferences_are_saved_from_the_form(login, association, bob):
@@ -196,7 +196,7 @@ def test_preferences_are_saved_from_the_form(login, association, bob):
 def test_half_quiet_hours_are_refused_with_a_message_and_nothing_saved(login, association, bob):
     response = login(bob).post(PREFERENCES, preferences_post(**{"settings-quiet_end": ""}))
     assert response.status_code == 400
-    assert "Give both the start and the end of the quiet hours" in text(response)
+    assert "Indiquez le début et la fin des heures de silence" in text(response)
     assert not NotificationSettings.objects.filter(user=bob).exists()
 
 
@@ -244,7 +244,7 @@ def test_an_outsider_cannot_follow_and_a_conseiller_may_not(login, association, 
 def test_an_unsubscribe_link_that_is_not_valid_says_so(client, db):
     response = client.get(reverse("frontend:notifications_unsubscribe", kwargs={"token": "nope"}))
     assert response.status_code == 400
-    assert "not valid" in text(response)
+    assert "pas valable" in text(response)
 
 
 def test_the_follow_form_include_shows_the_current_state(rf, association, bob):
