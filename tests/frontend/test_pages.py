@@ -366,11 +366,12 @@ def test_dates_are_shown_in_the_members_time_zone(login, bob, association):
 
 
 def _counts():
+    from governance.models import Ballot, Decision, Proposal
+    from shared_tools.models import Referent, Tool, ToolUsage, ToolUsageChange
+
+    models = (User, Association, Membership, Network, NetworkMembership, Tool, ToolUsage, ToolUsageChange, Referent)
     with scopes_disabled():
-        return {
-            model.__name__: model.objects.count()
-            for model in (User, Association, Membership, Network, NetworkMembership)
-        }
+        return {model.__name__: model.objects.count() for model in (*models, Proposal, Ballot, Decision)}
 
 
 def test_seed_demo_twice_gives_the_same_rows(db):
@@ -378,7 +379,7 @@ def test_seed_demo_twice_gives_the_same_rows(db):
     first = _counts()
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert _counts() == first
-    assert first["Association"] == 3
+    assert (first["Association"], first["Proposal"], first["Decision"]) == (3, 2, 1)
 
 
 @override_settings(DEBUG=True)

@@ -117,6 +117,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The catalogue (global, idempotent) first: the demo stacks point at its tools.
+        from governance.demo import seed_demo_votes
         from shared_tools.demo import seed_demo_stacks
         from shared_tools.services import load_catalogue
 
@@ -124,6 +125,8 @@ class Command(BaseCommand):
         with transaction.atomic(), scopes_disabled():
             created = self._seed()
             created += seed_demo_stacks()
+        # Votes go through the services: they open their own association scopes and transactions.
+        created += seed_demo_votes()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new rows)."))
         if settings.DEBUG:
             self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
