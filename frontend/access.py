@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
 from hub.models import User
-from hub.permissions import Access, access_for
+from hub.permissions import Access, access_for, is_advisor_only
+from hub.services import log_advisor_read
 
 
 class AuthedRequest(HttpRequest):
@@ -28,6 +29,7 @@ def association_view(permission: str) -> Callable[[AssociationView], Callable[..
 
     Anonymous visitors are sent to the login page whether or not the association exists; signed-in
     outsiders get the same 404 as an unknown address; members without `permission` get 403.
+    A conseiller's request (not a member's) is recorded in `AdvisorReadLog` once it passes.
     """
 
     def decorator(view: AssociationView) -> Callable[..., HttpResponse]:
@@ -41,6 +43,16 @@ def association_view(permission: str) -> Callable[[AssociationView], Callable[..
                 raise Http404
             if not access.has(permission):
                 raise PermissionDenied
+            if is_advisor_only(access):
+                # Every read by a conseiller is recorded for the association's administrators,
+                # before the page is built (see `hub.services.log_advisor_read`).
+                match = request.resolver_match
+                log_advisor_read(
+                    access=access,
+                    user=request.user,  # type: ignore[arg-type]
+                    path=request.get_full_path(),
+                    what=match.view_name if match else "",
+                )
             request.access = access  # type: ignore[attr-defined]
             return view(request, access, *args, **kwargs)
 

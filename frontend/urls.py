@@ -3,7 +3,7 @@ from django.urls import include, path
 from .routes import governance as governance_routes
 from .routes import notifications as notifications_routes
 from .routes import shared_tools as shared_tools_routes
-from .views import accounts, associations, networks
+from .views import accounts, advisor, associations, networks
 
 app_name = "frontend"
 
@@ -34,6 +34,11 @@ association_patterns = [
     path("settings/", associations.association_settings, name="association_settings"),
     path("settings/networks/<slug:network_slug>/consent/", associations.network_consent, name="network_consent"),
     path("settings/networks/<uuid:code>/end/", associations.network_end, name="network_end"),
+    path("settings/reads/", advisor.advisor_reads, name="advisor_reads"),
+    path("help/", advisor.help_requests, name="help_requests"),
+    path("help/new/", advisor.help_request_new, name="help_request_new"),
+    path("help/<uuid:code>/", advisor.help_request_detail, name="help_request_detail"),
+    path("help/<uuid:code>/status/", advisor.help_request_status, name="help_request_status"),
     *shared_tools_routes.association_urlpatterns,
     *governance_routes.association_urlpatterns,
     *notifications_routes.association_urlpatterns,
@@ -47,6 +52,8 @@ urlpatterns = [
     path("associations/new/", associations.association_create, name="association_create"),
     path("a/<slug:association_slug>/", include(association_patterns)),
     path("n/<slug:network_slug>/", networks.network_detail, name="network_detail"),
+    path("n/<slug:network_slug>/dashboard/", advisor.network_dashboard, name="network_dashboard"),
+    path("n/<slug:network_slug>/dashboard.csv", advisor.network_dashboard_csv, name="network_dashboard_csv"),
     *shared_tools_routes.urlpatterns,
     *governance_routes.urlpatterns,
     *notifications_routes.urlpatterns,

@@ -4,7 +4,18 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Advisor, Association, Invitation, Membership, Network, NetworkMembership, User
+from .models import (
+    Advisor,
+    AdvisorReadLog,
+    Association,
+    HelpMessage,
+    HelpRequest,
+    Invitation,
+    Membership,
+    Network,
+    NetworkMembership,
+    User,
+)
 
 
 @admin.register(User)
@@ -87,3 +98,48 @@ class NetworkMembershipAdmin(admin.ModelAdmin):
     search_fields = ["association__name", "network__name"]
     list_select_related = ["association", "network"]
     autocomplete_fields = ["association", "network", "requested_by", "consented_by", "revoked_by"]
+
+
+class ReadOnlyHistoryAdmin(admin.ModelAdmin):
+    """History rows: staff may look, nobody edits (the association was promised a faithful log)."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(AdvisorReadLog)
+class AdvisorReadLogAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["read_at", "advisor", "network", "association", "path"]
+    list_filter = ["network"]
+    search_fields = ["association__name", "advisor__email", "path"]
+    list_select_related = ["advisor", "network", "association"]
+    date_hierarchy = "read_at"
+
+
+class HelpMessageInline(admin.TabularInline):
+    model = HelpMessage
+    extra = 0
+    fields = ["author", "by_advisor", "body", "created_at"]
+    readonly_fields = ["author", "by_advisor", "body", "created_at"]
+    can_delete = False
+
+
+@admin.register(HelpRequest)
+class HelpRequestAdmin(admin.ModelAdmin):
+    list_display = ["title", "association", "network", "status", "created_at", "last_message_at"]
+    list_filter = ["status", "network"]
+    search_fields = ["title", "association__name"]
+    list_select_related = ["association", "network"]
+    readonly_fields = ["code", "opened_by", "created_at", "last_message_at", "closed_at"]
+    autocomplete_fields = ["association", "network"]
+    inlines = [HelpMessageInline]
+
+
+@admin.register(HelpMessage)
+class HelpMessageAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["help_request", "author", "by_advisor", "created_at"]
+    search_fields = ["help_request__title", "body"]
+    list_select_related = ["help_request", "author"]

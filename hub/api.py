@@ -33,8 +33,21 @@ from rest_framework.views import APIView
 
 from . import selectors, services
 from .api_support import AssociationPermission, Pagination, association_access
-from .models import Association, Electorate, Invitation, Membership, Network, Role, Threshold, User
+from .models import (
+    Association,
+    Electorate,
+    HelpMessage,
+    HelpRequest,
+    HelpStatus,
+    Invitation,
+    Membership,
+    Network,
+    Role,
+    Threshold,
+    User,
+)
 from .permissions import Access
+from .tenancy import association_scope
 
 app_name = "hub_api"
 
@@ -531,4 +544,210 @@ urlpatterns = [
     path(f"{ASSOCIATION}networks/", NetworkLinkListView.as_view(), name="network-link-list"),
     path(f"{ASSOCIATION}networks/<slug:network_slug>/consent/", NetworkConsentView.as_view(), name="network-consent"),
     path(f"{ASSOCIATION}networks/<uuid:code>/end/", NetworkLinkEndView.as_view(), name="network-link-end"),
+]
+
+
+# Conseillers' reads and help requests -----------------------------------------------------------
+
+
+class AdvisorReadSerializer(serializers.Serializer):
+    read_at = serializers.DateTimeField(read_only=True)
+    advisor = serializers.CharField(source="advisor.display_name", read_only=True)
+    network = serializers.SlugField(source="network.slug", read_only=True)
+    path = serializers.CharField(read_only=True)
+    what = serializers.CharField(
+        read_only=True, help_text=gettext_lazy("The page or API resource read (its URL name).")
+    )
+
+
+class HelpMessageSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.display_name", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = HelpMessage
+        fields = ["code", "author", "by_advisor", "body", "created_at"]
+        read_only_fields = fields
+
+
+class HelpRequestSerializer(serializers.ModelSerializer):
+    association = AssociationRefSerializer(read_only=True)
+    network = NetworkSerializer(read_only=True)
+    message_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = HelpRequest
+        fields = [
+            "code",
+            "association",
+            "network",
+            "title",
+            "tool_slug",
+            "tool_name",
+            "status",
+            "created_at",
+            "last_message_at",
+            "closed_at",
+            "message_count",
+        ]
+        read_only_fields = fields
+
+
+class HelpRequestDetailSerializer(HelpRequestSerializer):
+    messages = HelpMessageSerializer(many=True, read_only=True, source="thread")
+
+    class Meta(HelpRequestSerializer.Meta):
+        fields = [*HelpRequestSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+
+class HelpRequestCreateSerializer(serializers.Serializer):
+    network = serializers.SlugField(help_text=gettext_lazy("A network that follows the association."))
+    title = serializers.CharField(max_length=200)
+    message = serializers.CharField(max_length=5000)
+
+
+class HelpMessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+
+
+class HelpStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(HelpStatus.choices)
+
+
+class AdvisorReadListView(AssociationAPIView):
+    """Reads of the association's data by conseillers, newest first (administrators)."""
+
+    required_permissions = {"GET": "hub.reads:view"}
+
+    @extend_schema(tags=["networks"], responses={200: AdvisorReadSerializer(many=True), **errors(401, 403, 404)})
+    def get(self, request: Request, association_slug: str) -> Response:
+        return self.paginated(selectors.advisor_reads_of(self.access.association), AdvisorReadSerializer)
+
+
+def _help_request_of(access: Access, code: UUID) -> HelpRequest:
+    return get_object_or_404(selectors.help_requests_of(access.association), code=code)
+
+
+def _with_thread(help_request: HelpRequest) -> HelpRequest:
+    help_request.thread = list(selectors.help_messages_of(help_request))  # type: ignore[attr-defined]
+    return help_request
+
+
+class HelpRequestListView(AssociationAPIView):
+    """The association's help requests (board, administrators, conseillers); open one (board)."""
+
+    required_permissions = {"GET": "hub.help:view", "POST": "hub.help:request"}
+
+    @extend_schema(tags=["help"], responses={200: HelpRequestSerializer(many=True), **errors(401, 403, 404)})
+    def get(self, request: Request, association_slug: str) -> Response:
+        return self.paginated(selectors.help_requests_of(self.access.association), HelpRequestSerializer)
+
+    @extend_schema(
+        tags=["help"],
+        request=HelpRequestCreateSerializer,
+        responses={201: HelpRequestDetailSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, association_slug: str) -> Response:
+        access = self.access
+        data = valid_data(HelpRequestCreateSerializer, request)
+        network = selectors.active_networks_of(access.association).filter(slug=data["network"]).first()
+        if network is None:
+            raise exceptions.ValidationError({"network": [_("This network does not follow your association.")]})
+        help_request = services.open_help_request(
+            access=access, user=signed_in_user(request), network=network, title=data["title"], message=data["message"]
+        )
+        return Response(
+            HelpRequestDetailSerializer(_with_thread(_help_request_of(access, help_request.code))).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class HelpRequestDetailView(AssociationAPIView):
+    """One help request with its thread."""
+
+    required_permissions = {"GET": "hub.help:view"}
+
+    @extend_schema(tags=["help"], responses={200: HelpRequestDetailSerializer, **errors(401, 403, 404)})
+    def get(self, request: Request, association_slug: str, code: UUID) -> Response:
+        return Response(HelpRequestDetailSerializer(_with_thread(_help_request_of(self.access, code))).data)
+
+
+class HelpMessageCreateView(AssociationAPIView):
+    """Answer in a help request's thread (board, administrators, conseillers of a following network)."""
+
+    required_permissions = {"POST": "hub.help:view"}
+
+    @extend_schema(
+        tags=["help"],
+        request=HelpMessageCreateSerializer,
+        responses={201: HelpMessageSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, association_slug: str, code: UUID) -> Response:
+        access = self.access
+        help_request = _help_request_of(access, code)
+        message = services.reply_to_help_request(
+            access=access,
+            user=signed_in_user(request),
+            help_request=help_request,
+            body=valid_data(HelpMessageCreateSerializer, request)["body"],
+        )
+        return Response(HelpMessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class HelpRequestStatusView(AssociationAPIView):
+    """Move a help request: conseillers take, finish or reopen it; the association closes it."""
+
+    required_permissions = {"POST": "hub.help:view"}
+
+    @extend_schema(
+        tags=["help"],
+        request=HelpStatusSerializer,
+        responses={200: HelpRequestSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, association_slug: str, code: UUID) -> Response:
+        access = self.access
+        help_request = _help_request_of(access, code)
+        services.move_help_request(
+            access=access, help_request=help_request, status=valid_data(HelpStatusSerializer, request)["status"]
+        )
+        return Response(HelpRequestSerializer(_help_request_of(access, code)).data)
+
+
+class NetworkHelpRequestListView(HubAPIView):
+    """Help requests to one of the caller's networks, from the associations that consent to it now."""
+
+    @extend_schema(tags=["help"], responses={200: HelpRequestSerializer(many=True), **errors(401, 404)})
+    def get(self, request: Request, network_slug: str) -> Response:
+        user = signed_in_user(request)
+        network = get_object_or_404(selectors.networks_of_advisor(user), slug=network_slug)
+        ids = selectors.followed_association_ids(network)
+        with association_scope(ids):
+            paginator = self.pagination_class()
+            page = paginator.paginate_queryset(selectors.help_requests_for_network(network, ids), request, view=self)
+            rows = list(page or [])
+            services.log_network_reads(
+                user=user,
+                network=network,
+                association_ids=sorted({row.association_id for row in rows}),
+                path=request._request.get_full_path(),
+                what="hub_api:network-help-request-list",
+            )
+            return paginator.get_paginated_response(HelpRequestSerializer(rows, many=True).data)
+
+
+urlpatterns += [
+    path(f"{ASSOCIATION}advisor-reads/", AdvisorReadListView.as_view(), name="advisor-read-list"),
+    path(f"{ASSOCIATION}help-requests/", HelpRequestListView.as_view(), name="help-request-list"),
+    path(f"{ASSOCIATION}help-requests/<uuid:code>/", HelpRequestDetailView.as_view(), name="help-request-detail"),
+    path(
+        f"{ASSOCIATION}help-requests/<uuid:code>/messages/", HelpMessageCreateView.as_view(), name="help-message-create"
+    ),
+    path(
+        f"{ASSOCIATION}help-requests/<uuid:code>/status/", HelpRequestStatusView.as_view(), name="help-request-status"
+    ),
+    path(
+        "networks/<slug:network_slug>/help-requests/",
+        NetworkHelpRequestListView.as_view(),
+        name="network-help-request-list",
+    ),
 ]

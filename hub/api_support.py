@@ -18,7 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .permissions import Access, access_for
+from .permissions import Access, access_for, is_advisor_only
+from .services import log_advisor_read
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -95,7 +96,8 @@ def association_access(request: Request) -> Access:
 class AssociationPermission(permissions.BasePermission):
     """Checks `view.required_permissions[method]` (or `view.required_permission`) on the access.
 
-    Outsiders get 404 whatever the method; members without the right get 403.
+    Outsiders get 404 whatever the method; members without the right get 403. A conseiller's
+    request (not a member's) that passes is recorded in `AdvisorReadLog`.
     """
 
     def has_permission(self, request: Request, view: APIView) -> bool:
@@ -109,4 +111,15 @@ class AssociationPermission(permissions.BasePermission):
             needed = getattr(view, "required_permission", None)
         if needed is None:
             raise exceptions.MethodNotAllowed(request.method or "")
-        return access.has(needed)
+        allowed = access.has(needed)
+        if allowed and is_advisor_only(access) and not getattr(request, "_advisor_read_logged", False):
+            # Every read by a conseiller is recorded (once per request) for the administrators.
+            match = request._request.resolver_match
+            log_advisor_read(
+                access=access,
+                user=request.user,  # type: ignore[arg-type]
+                path=request._request.get_full_path(),
+                what=match.view_name if match else "",
+            )
+            request._advisor_read_logged = True  # type: ignore[attr-defined]
+        return allowed

@@ -310,3 +310,107 @@ class NetworkMembership(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.consented_at is None and self.revoked_at is None
+
+
+class AdvisorReadLog(models.Model):
+    """One read of the association's data by a conseiller who is not a member of it.
+
+    Written by the gates (`frontend.access.association_view`, `hub.api_support.AssociationPermission`
+    and the network dashboard) before the data is served, one INSERT per request: a read that
+    cannot be recorded is not served. Shown to the association's administrators.
+    """
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="advisor_reads")
+    # The network through which the conseiller reads (the lowest id when several consented).
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="+")
+    advisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(_("address read"), max_length=300)
+    # The URL name (e.g. `frontend:stack`): what was read, in words the page can translate later.
+    what = models.CharField(_("page or resource"), max_length=120, blank=True)
+    read_at = models.DateTimeField(_("read on"), default=timezone.now)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("conseiller read")
+        verbose_name_plural = _("conseiller reads")
+        ordering = ["-read_at", "-pk"]
+        # The administrators' page lists one association's reads, newest first.
+        indexes = [models.Index(fields=["association", "-read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.advisor_id} read {self.path} @ {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class HelpStatus(models.TextChoices):
+    NEW = "new", _("New")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+
+
+OPEN_HELP_STATUSES = (HelpStatus.NEW, HelpStatus.IN_PROGRESS)
+
+
+class HelpRequest(models.Model):
+    """An association asks one of the networks that follow it for help on a topic.
+
+    The tool is named by its catalogue slug and a snapshot of its name, not a foreign key: hub does
+    not depend on shared_tools (same choice as `ToolUsageChange.decision_code`).
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="help_requests")
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="help_requests")
+    title = models.CharField(_("topic"), max_length=200)
+    tool_slug = models.SlugField(_("tool"), max_length=200, blank=True)
+    tool_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=HelpStatus.choices, default=HelpStatus.NEW)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_message_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("help request")
+        verbose_name_plural = _("help requests")
+        ordering = ["-last_message_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="done", closed_at__isnull=False) | (~Q(status="done") & Q(closed_at__isnull=True)),
+                name="help_request_closed_when_done",
+            ),
+        ]
+        # The dashboard counts open requests per association and network.
+        indexes = [models.Index(fields=["association", "network", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != HelpStatus.DONE
+
+
+class HelpMessage(models.Model):
+    """One message of a help request's thread, by a board member, an administrator or a conseiller."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="help_messages")
+    help_request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Kept on the row: the author may stop being a conseiller, the thread must still read right.
+    by_advisor = models.BooleanField(default=False)
+    body = models.TextField(_("message"), max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("help message")
+        verbose_name_plural = _("help messages")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.help_request_id}: {self.body[:40]}"

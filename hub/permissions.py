@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 
-from .models import Membership, NetworkMembership, Role
+from .models import HelpRequest, HelpStatus, Membership, NetworkMembership, Role
 
 if TYPE_CHECKING:
     from .models import Association, User
@@ -29,6 +29,7 @@ MEMBER_PERMISSIONS: frozenset[str] = frozenset(
         "shared_tools.tools:propose",
         "shared_tools.tutorials:view",
         "shared_tools.tutorials:write",
+        "shared_tools.help:request",
         "shared_tools.diagnostic:view",
         "governance.proposals:view",
         "governance.votes:cast",
@@ -42,10 +43,15 @@ BOARD_PERMISSIONS: frozenset[str] = MEMBER_PERMISSIONS | {
     "hub.invitations:manage",
     "shared_tools.stack:change",
     "shared_tools.diagnostic:take",
+    # Edit, publish and delete any tutorial of the association, not only one's own.
+    "shared_tools.tutorials:moderate",
     "governance.proposals:open",
     "governance.proposals:close",
     "governance.decisions:write",
     "hub.help:request",
+    "hub.help:view",
+    "hub.help:reply",
+    "hub.help:close",
 }
 ADMIN_PERMISSIONS: frozenset[str] = BOARD_PERMISSIONS | {
     "hub.association:change",
@@ -53,6 +59,7 @@ ADMIN_PERMISSIONS: frozenset[str] = BOARD_PERMISSIONS | {
     "hub.invitations:grant_admin",
     "hub.networks:consent",
     "hub.data:export",
+    "hub.reads:view",
 }
 # Conseillers read what the association shows its members and nothing else: no write, no vote,
 # no invitations (they carry email addresses), no export of personal data.
@@ -66,6 +73,7 @@ ADVISOR_PERMISSIONS: frozenset[str] = frozenset(
         "shared_tools.diagnostic:view",
         "governance.proposals:view",
         "governance.decisions:view",
+        "hub.help:view",
     }
 )
 
@@ -157,3 +165,58 @@ def can_remove_member(access: Access, target: Membership) -> bool:
 
 def can_leave(access: Access) -> bool:
     return access.has("hub.membership:leave")
+
+
+# Help requests ------------------------------------------------------------------------------
+# Conseillers never hold a write permission of the table (their access is read-only). A help
+# thread is the one exception, and a narrow one: the association asked the network, so the
+# conseillers of a network it consented to may answer and move the request's status. That
+# right is granted here, by predicate, so ADVISOR_PERMISSIONS stays the read-only subset.
+
+# Who moves a request where: conseillers take it, finish it and may reopen it; the association
+# may close it (its problem is solved, or it no longer needs help).
+ADVISOR_HELP_MOVES: dict[str, frozenset[str]] = {
+    HelpStatus.NEW: frozenset({HelpStatus.IN_PROGRESS, HelpStatus.DONE}),
+    HelpStatus.IN_PROGRESS: frozenset({HelpStatus.DONE}),
+    HelpStatus.DONE: frozenset({HelpStatus.IN_PROGRESS}),
+}
+ASSOCIATION_HELP_MOVES: dict[str, frozenset[str]] = {
+    HelpStatus.NEW: frozenset({HelpStatus.DONE}),
+    HelpStatus.IN_PROGRESS: frozenset({HelpStatus.DONE}),
+    HelpStatus.DONE: frozenset(),
+}
+
+
+def can_view_help(access: Access) -> bool:
+    return access.has("hub.help:view")
+
+
+def can_request_help(access: Access) -> bool:
+    return access.has("hub.help:request")
+
+
+def can_reply_to_help(access: Access, help_request: HelpRequest) -> bool:
+    if help_request.association_id != access.association.pk or not help_request.is_open:
+        return False
+    return access.has("hub.help:reply") or access.is_advisor
+
+
+def help_moves(access: Access, help_request: HelpRequest) -> frozenset[str]:
+    """The statuses the caller may move the request to (empty for a member or an outsider)."""
+    if help_request.association_id != access.association.pk:
+        return frozenset()
+    moves: frozenset[str] = frozenset()
+    if access.is_advisor:
+        moves |= ADVISOR_HELP_MOVES[help_request.status]
+    if access.has("hub.help:close"):
+        moves |= ASSOCIATION_HELP_MOVES[help_request.status]
+    return moves
+
+
+def can_move_help(access: Access, help_request: HelpRequest, status: str) -> bool:
+    return status in help_moves(access, help_request)
+
+
+def is_advisor_only(access: Access) -> bool:
+    """A conseiller reading an association they are not a member of: such reads are logged."""
+    return access.is_advisor and not access.is_member

@@ -5,7 +5,19 @@ from __future__ import annotations
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from .models import Association, Invitation, Membership, Network, NetworkMembership, Role, User
+from .models import (
+    OPEN_HELP_STATUSES,
+    AdvisorReadLog,
+    Association,
+    HelpMessage,
+    HelpRequest,
+    Invitation,
+    Membership,
+    Network,
+    NetworkMembership,
+    Role,
+    User,
+)
 
 ROLE_ORDER = Case(
     When(role=Role.ADMIN, then=Value(0)),
@@ -86,3 +98,58 @@ def pending_followups(network: Network) -> QuerySet[NetworkMembership]:
         .select_related("association")
         .order_by("association__name")
     )
+
+
+def followed_association_ids(network: Network) -> list[int]:
+    """Ids of the associations that consent to the network's follow-up now (one query)."""
+    return list(
+        NetworkMembership.objects.with_scopes_disabled()
+        .filter(network=network, consented_at__isnull=False, revoked_at__isnull=True)
+        .values_list("association_id", flat=True)
+    )
+
+
+def advisor_reads_of(association: Association) -> QuerySet[AdvisorReadLog]:
+    """Reads of the association's data by conseillers, newest first, with the person and network."""
+    return AdvisorReadLog.objects.filter(association=association).select_related("advisor", "network")
+
+
+def help_requests_of(association: Association) -> QuerySet[HelpRequest]:
+    """The association's help requests, open ones first then by last message, with `message_count`."""
+    return (
+        HelpRequest.objects.filter(association=association)
+        .select_related("network", "opened_by")
+        .annotate(
+            message_count=Count("messages"),
+            is_closed=Case(When(status__in=OPEN_HELP_STATUSES, then=Value(0)), default=Value(1)),
+        )
+        .order_by("is_closed", "-last_message_at", "-pk")
+    )
+
+
+def help_requests_for_network(network: Network, association_ids: list[int]) -> QuerySet[HelpRequest]:
+    """Requests addressed to the network by the given associations (those that consent to it, from
+    `followed_association_ids`), open ones first. Needs a scope covering those associations."""
+    return (
+        HelpRequest.objects.filter(network=network, association_id__in=association_ids)
+        .select_related("association", "opened_by")
+        .annotate(
+            message_count=Count("messages"),
+            is_closed=Case(When(status__in=OPEN_HELP_STATUSES, then=Value(0)), default=Value(1)),
+        )
+        .order_by("is_closed", "-last_message_at", "-pk")
+    )
+
+
+def help_messages_of(help_request: HelpRequest) -> QuerySet[HelpMessage]:
+    """The thread, oldest first, with the authors."""
+    return HelpMessage.objects.filter(help_request=help_request).select_related("author").order_by("created_at", "pk")
+
+
+def active_networks_of(association: Association) -> QuerySet[Network]:
+    """Networks that follow the association with its consent now (those it may ask for help)."""
+    return Network.objects.filter(
+        association_links__association=association,
+        association_links__consented_at__isnull=False,
+        association_links__revoked_at__isnull=True,
+    ).order_by("name")

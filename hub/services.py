@@ -16,8 +16,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import events
-from .models import Association, Invitation, Membership, Network, NetworkMembership, Role, User
-from .permissions import Access, can_change_role, can_invite_with_role, can_leave, can_remove_member
+from .models import (
+    AdvisorReadLog,
+    Association,
+    HelpMessage,
+    HelpRequest,
+    HelpStatus,
+    Invitation,
+    Membership,
+    Network,
+    NetworkMembership,
+    Role,
+    User,
+)
+from .permissions import (
+    Access,
+    can_change_role,
+    can_invite_with_role,
+    can_leave,
+    can_move_help,
+    can_remove_member,
+    can_reply_to_help,
+    can_request_help,
+    is_advisor_only,
+)
 from .tenancy import association_scope
 
 INVITATION_SALT = "hub.invitation"
@@ -336,3 +358,158 @@ def end_followup(*, user: User, link: NetworkMembership, access: Access | None =
             raise ValidationError(_("This follow-up has already ended."))
         link.refresh_from_db()
     return link
+
+
+# Conseillers' reads ---------------------------------------------------------------------------
+
+READ_PATH_MAX = 300
+
+
+def log_advisor_read(*, access: Access, user: User, path: str, what: str = "") -> AdvisorReadLog | None:
+    """Record that a conseiller (not a member) read the association's data; one INSERT.
+
+    Called by the gates before the data is served, outside any transaction of the view. If the
+    INSERT fails the error propagates and the read is not served: the association was promised
+    that every read is recorded, and the row is cheap. Members' reads record nothing.
+    """
+    if not is_advisor_only(access):
+        return None
+    with association_scope(access.association):
+        return AdvisorReadLog.objects.create(
+            association=access.association,
+            network_id=min(access.advisor_network_ids),
+            advisor=user,
+            path=path[:READ_PATH_MAX],
+            what=what[:120],
+        )
+
+
+def log_network_reads(*, user: User, network: Network, association_ids: list[int], path: str, what: str) -> None:
+    """Record a conseiller's read of several associations at once (the dashboard): one INSERT.
+
+    The caller passes the associations it has just read, i.e. those that consent to `network`.
+    """
+    if not association_ids:
+        return
+    now = timezone.now()
+    with association_scope(association_ids):
+        AdvisorReadLog.objects.bulk_create(
+            [
+                AdvisorReadLog(
+                    association_id=pk, network=network, advisor=user, path=path[:READ_PATH_MAX], what=what, read_at=now
+                )
+                for pk in association_ids
+            ]
+        )
+
+
+# Help requests --------------------------------------------------------------------------------
+
+HELP_REQUEST_OPENED = "help_request.opened"
+HELP_REQUEST_REPLIED = "help_request.replied"
+
+
+@transaction.atomic
+def open_help_request(
+    *,
+    access: Access,
+    user: User,
+    network: Network,
+    title: str,
+    message: str,
+    tool_slug: str = "",
+    tool_name: str = "",
+) -> HelpRequest:
+    """The board asks a network that follows the association for help; the message starts the thread.
+
+    Raises PermissionDenied (not board), ValidationError (the network does not follow the association).
+    """
+    if not can_request_help(access):
+        raise PermissionDenied
+    association = access.association
+    if not association.network_links.filter(
+        network=network, consented_at__isnull=False, revoked_at__isnull=True
+    ).exists():
+        raise ValidationError({"network": _("This network does not follow your association.")})
+    title, message = title.strip(), message.strip()
+    if not title or not message:
+        raise ValidationError(_("A topic and a message are required."))
+    now = timezone.now()
+    help_request = HelpRequest.objects.create(
+        association=association,
+        network=network,
+        title=title,
+        tool_slug=tool_slug,
+        tool_name=tool_name,
+        opened_by=user,
+        created_at=now,
+        last_message_at=now,
+    )
+    HelpMessage.objects.create(
+        association=association, help_request=help_request, author=user, body=message, created_at=now
+    )
+    events.publish(
+        kind=HELP_REQUEST_OPENED,
+        association_id=association.pk,
+        actor_id=user.pk,
+        target_kind="help_request",
+        target_code=help_request.code,
+        title=title,
+        data={"network": network.name},
+    )
+    return help_request
+
+
+@transaction.atomic
+def reply_to_help_request(*, access: Access, user: User, help_request: HelpRequest, body: str) -> HelpMessage:
+    """Add a message to an open request's thread. A conseiller's first answer takes a new request
+    (new → in progress). Raises PermissionDenied, ValidationError (empty or closed)."""
+    help_request = HelpRequest.objects.select_for_update().get(pk=help_request.pk)
+    if not help_request.is_open:
+        raise ValidationError(_("This help request is closed."), code="closed")
+    if not can_reply_to_help(access, help_request):
+        raise PermissionDenied
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("The message is empty.")})
+    now = timezone.now()
+    by_advisor = is_advisor_only(access)
+    message = HelpMessage.objects.create(
+        association_id=help_request.association_id,
+        help_request=help_request,
+        author=user,
+        by_advisor=by_advisor,
+        body=body,
+        created_at=now,
+    )
+    update: dict[str, object] = {"last_message_at": now}
+    if by_advisor and help_request.status == HelpStatus.NEW:
+        update["status"] = HelpStatus.IN_PROGRESS
+    HelpRequest.objects.filter(pk=help_request.pk).update(**update)
+    events.publish(
+        kind=HELP_REQUEST_REPLIED,
+        association_id=help_request.association_id,
+        actor_id=user.pk,
+        target_kind="help_request",
+        target_code=help_request.code,
+        title=help_request.title,
+        data={"by_advisor": by_advisor},
+    )
+    return message
+
+
+@transaction.atomic
+def move_help_request(*, access: Access, help_request: HelpRequest, status: str) -> HelpRequest:
+    """Change a request's status (`permissions.help_moves`). Raises PermissionDenied, ValidationError
+    when another person moved it first."""
+    if not can_move_help(access, help_request, status):
+        raise PermissionDenied
+    closed_at = timezone.now() if status == HelpStatus.DONE else None
+    # Conditional update: of two people moving the same request at once, one wins, the other is told.
+    moved = HelpRequest.objects.filter(pk=help_request.pk, status=help_request.status).update(
+        status=status, closed_at=closed_at
+    )
+    if not moved:
+        raise ValidationError(_("This help request has just been changed by someone else."), code="conflict")
+    help_request.status, help_request.closed_at = status, closed_at
+    return help_request

@@ -155,8 +155,8 @@ def target_path(event: Event, association_slug: str) -> str:
         return ""
 
 
-# Hub's own events: hub imports nothing of ours, so they are registered here. The publishing
-# call belongs in `hub.services.accept_invitation`, inside its transaction.
+# Hub's own events: hub imports nothing of ours, so they are registered here; hub publishes them
+# through `hub.events.publish`, inside the writing service's transaction.
 INVITATION_ACCEPTED = "invitation.accepted"
 
 
@@ -169,4 +169,20 @@ def register_hub_events() -> None:
         audience=Audience.BOARD,
         line=_("%(actor)s accepted the invitation and joined %(association)s"),
         target_kind="membership",
+    )
+    register(
+        "help_request.opened",
+        category=Category.HELP,
+        audience=Audience.BOARD,
+        line=_("%(actor)s asked %(network)s for help: “%(title)s”"),
+        target_kind="help_request",
+        url_name="frontend:help_request_detail",
+    )
+    register(
+        "help_request.replied",
+        category=Category.HELP,
+        audience=Audience.BOARD,
+        line=_("%(actor)s answered the help request “%(title)s”"),
+        target_kind="help_request",
+        url_name="frontend:help_request_detail",
     )

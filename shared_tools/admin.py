@@ -15,6 +15,12 @@ from .models import (
     ToolRelation,
     ToolUsage,
     ToolUsageChange,
+    Tutorial,
+    TutorialAnswer,
+    TutorialHelped,
+    TutorialQuestion,
+    TutorialRevision,
+    TutorialStep,
 )
 
 
@@ -197,3 +203,53 @@ class ToolUsageChangeAdmin(ReadOnlyAdmin):
     list_display = ["usage", "from_stage", "to_stage", "changed_by", "changed_at"]
     list_filter = ["to_stage"]
     list_select_related = ["usage__tool", "usage__association", "changed_by"]
+
+
+# Tutorials: written through the pages and services (revisions, images); staff read and moderate.
+
+
+@admin.register(Tutorial)
+class TutorialAdmin(ReadOnlyAdmin):
+    list_display = ["title", "association", "status", "visibility", "helped_count", "updated_at"]
+    list_filter = ["status", "visibility", "level"]
+    search_fields = ["title"]
+    list_select_related = ["association"]
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return True  # moderation: take down an abusive tutorial
+
+
+@admin.register(TutorialStep)
+class TutorialStepAdmin(ReadOnlyAdmin):
+    list_display = ["tutorial", "position"]
+    list_select_related = ["tutorial"]
+
+
+@admin.register(TutorialRevision)
+class TutorialRevisionAdmin(ReadOnlyAdmin):
+    list_display = ["tutorial", "number", "created_by", "created_at"]
+    list_select_related = ["tutorial", "created_by"]
+
+
+@admin.register(TutorialHelped)
+class TutorialHelpedAdmin(ReadOnlyAdmin):
+    list_display = ["tutorial", "user", "created_at"]
+    list_select_related = ["tutorial", "user"]
+
+
+@admin.register(TutorialQuestion)
+class TutorialQuestionAdmin(ReadOnlyAdmin):
+    list_display = ["tutorial", "author", "created_at"]
+    list_select_related = ["tutorial", "author"]
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return True
+
+
+@admin.register(TutorialAnswer)
+class TutorialAnswerAdmin(ReadOnlyAdmin):
+    list_display = ["question", "author", "created_at"]
+    list_select_related = ["question", "author"]
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return True

@@ -6,8 +6,10 @@ scoped manager. Imported rows are matched by `Tool.match_key` (see `naming.match
 Stack models are tenant data: a direct `association` FK, a `ScopedManager`, a UUID `code`.
 """
 
+import os
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -526,3 +528,213 @@ class Referent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership_id} {self.level} {self.tool_id}"
+
+
+# Tutorials: how-tos written by members, shared with the network or everyone, printed ----------
+
+
+class TutorialLevel(models.TextChoices):
+    BEGINNER = "beginner", _("Beginner")
+    INTERMEDIATE = "intermediate", _("Intermediate")
+    ADVANCED = "advanced", _("Advanced")
+
+
+class TutorialAudience(models.TextChoices):
+    EVERYONE = "everyone", _("Everyone")
+    VOLUNTEERS = "volunteers", _("Volunteers")
+    BOARD = "board", _("Board members")
+    SENIORS = "seniors", _("Seniors")
+    YOUTH = "youth", _("Young people")
+    BEGINNERS = "beginners", _("People new to computers")
+
+
+class ContentLicence(models.TextChoices):
+    CC_BY_SA = "CC-BY-SA-4.0", _("Creative Commons BY-SA 4.0")
+    ETALAB = "etalab-2.0", _("Licence Ouverte / Etalab 2.0")
+    CC_BY_NC_SA = "CC-BY-NC-SA-4.0", _("Creative Commons BY-NC-SA 4.0")
+    NONE = "none", _("All rights reserved")
+
+
+class TutorialStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class TutorialVisibility(models.TextChoices):
+    ASSOCIATION = "association", _("Our association only")
+    NETWORK = "network", _("Associations of our networks")
+    PUBLIC = "public", _("Everyone")
+
+
+def tutorial_image_path(instance: Any, filename: str) -> str:
+    # Never the uploaded name: a random one, under the owning association's id.
+    return f"tutorials/{instance.association_id}/{uuid.uuid4().hex}{os.path.splitext(filename)[1].lower()}"
+
+
+class Tutorial(models.Model):
+    """A how-to written by members: ordered Markdown steps, shared as widely as its visibility says.
+
+    Only published tutorials leave the association; `search_text` is a denormalised copy of the
+    title, summary and steps, rewritten by the services, that the library searches.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="tutorials")
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), max_length=2000, blank=True)
+    tools = models.ManyToManyField(Tool, blank=True, related_name="tutorials", verbose_name=_("tools"))
+    level = models.CharField(_("level"), max_length=16, choices=TutorialLevel.choices, default=TutorialLevel.BEGINNER)
+    audience = models.CharField(
+        _("for whom"), max_length=16, choices=TutorialAudience.choices, default=TutorialAudience.EVERYONE
+    )
+    estimated_minutes = models.PositiveSmallIntegerField(
+        _("estimated time (minutes)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    licence = models.CharField(
+        _("licence"), max_length=16, choices=ContentLicence.choices, default=ContentLicence.CC_BY_SA
+    )
+    status = models.CharField(_("status"), max_length=10, choices=TutorialStatus.choices, default=TutorialStatus.DRAFT)
+    visibility = models.CharField(
+        _("who can read it once published"),
+        max_length=12,
+        choices=TutorialVisibility.choices,
+        default=TutorialVisibility.ASSOCIATION,
+    )
+    author = models.ForeignKey(
+        "hub.User", on_delete=models.SET_NULL, null=True, related_name="tutorials", verbose_name=_("author")
+    )
+    # Attribution of a copy: the original may later be deleted or hidden, so its name is kept as text.
+    copied_from_code = models.UUIDField(_("copied from"), null=True, blank=True)
+    copied_from_title = models.CharField(_("original title"), max_length=200, blank=True)
+    copied_from_association = models.CharField(_("original association"), max_length=200, blank=True)
+    helped_count = models.PositiveIntegerField(_("“it helped me” count"), default=0)
+    search_text = models.TextField(editable=False, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    published_at = models.DateTimeField(_("published on"), null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("tutorial")
+        verbose_name_plural = _("tutorials")
+        ordering = ["-updated_at", "-pk"]
+        # The library and the tool pages read published tutorials by visibility.
+        indexes = [models.Index(fields=["status", "visibility"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == TutorialStatus.PUBLISHED
+
+
+class TutorialStep(models.Model):
+    """One step of a tutorial, in Markdown, with an optional image (re-encoded by `images.clean_image`)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="tutorial_steps")
+    tutorial = models.ForeignKey(Tutorial, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("position"))
+    body = models.TextField(_("what to do (Markdown)"), max_length=10000)
+    image = models.FileField(_("image"), upload_to=tutorial_image_path, blank=True, max_length=200)
+    image_print = models.FileField(_("image for print"), upload_to=tutorial_image_path, blank=True, max_length=200)
+    image_alt = models.CharField(_("image description"), max_length=300, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("tutorial step")
+        verbose_name_plural = _("tutorial steps")
+        ordering = ["tutorial", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["tutorial", "position"], name="tutorial_step_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tutorial_id} #{self.position}"
+
+
+class TutorialRevision(models.Model):
+    """A snapshot of a tutorial's text after each save, with who saved it and when."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="tutorial_revisions")
+    tutorial = models.ForeignKey(Tutorial, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(_("number"))
+    snapshot = models.JSONField(_("content"), default=dict)
+    created_by = models.ForeignKey("hub.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(_("saved on"), default=timezone.now)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("tutorial revision")
+        verbose_name_plural = _("tutorial revisions")
+        ordering = ["tutorial", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["tutorial", "number"], name="tutorial_revision_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tutorial_id} v{self.number}"
+
+
+class TutorialHelped(models.Model):
+    """“It helped me”: at most one per person and tutorial (stored in the owner's association)."""
+
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="+")
+    tutorial = models.ForeignKey(Tutorial, on_delete=models.CASCADE, related_name="helped")
+    user = models.ForeignKey("hub.User", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("“it helped me”")
+        verbose_name_plural = _("“it helped me”")
+        constraints = [models.UniqueConstraint(fields=["tutorial", "user"], name="tutorial_helped_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.tutorial_id}"
+
+
+class TutorialQuestion(models.Model):
+    """A reader's question under a tutorial; its author or the tool's referents answer."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="+")
+    tutorial = models.ForeignKey(Tutorial, on_delete=models.CASCADE, related_name="questions")
+    author = models.ForeignKey("hub.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    body = models.TextField(_("question"), max_length=4000)
+    created_at = models.DateTimeField(_("asked on"), default=timezone.now)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("question on a tutorial")
+        verbose_name_plural = _("questions on tutorials")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.tutorial_id}: {self.body[:40]}"
+
+
+class TutorialAnswer(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(TutorialQuestion, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey("hub.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    body = models.TextField(_("answer"), max_length=4000)
+    created_at = models.DateTimeField(_("answered on"), default=timezone.now)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("answer on a tutorial")
+        verbose_name_plural = _("answers on tutorials")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.body[:40]}"

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from hub.models import Membership, User
     from hub.permissions import Access
 
-    from .models import Referent, ToolUsage
+    from .models import Referent, ToolUsage, Tutorial
 
 
 def can_view_stack(access: Access) -> bool:
@@ -57,3 +57,23 @@ def can_moderate_proposals(user: User | AnonymousUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return bool(user.is_staff) or Advisor.objects.filter(user=user).exists()
+
+
+# Tutorials ---------------------------------------------------------------------------------------
+
+
+def can_write_tutorial(access: Access) -> bool:
+    return access.has("shared_tools.tutorials:write")
+
+
+def can_edit_tutorial(access: Access, tutorial: Tutorial) -> bool:
+    """Its author while a member, and the board and administrators of the owning association."""
+    if tutorial.association_id != access.association.pk or not can_write_tutorial(access):
+        return False
+    if access.has("shared_tools.tutorials:moderate"):
+        return True
+    return access.user is not None and tutorial.author_id == access.user.pk
+
+
+def can_request_help(access: Access) -> bool:
+    return access.is_member and access.has("shared_tools.help:request")

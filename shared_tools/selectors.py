@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from hub.models import Advisor, Membership, NetworkMembership
@@ -29,6 +30,13 @@ from .models import (
     ToolRelation,
     ToolUsage,
     ToolUsageChange,
+    Tutorial,
+    TutorialAnswer,
+    TutorialQuestion,
+    TutorialRevision,
+    TutorialStatus,
+    TutorialStep,
+    TutorialVisibility,
     Visibility,
 )
 from .naming import match_key
@@ -467,3 +475,211 @@ def know_how_of(association: Association) -> KnowHow:
         rows=list(rows.values()),
         learners=sorted(learners.values(), key=lambda learner: learner.membership.user.display_name.casefold()),
     )
+
+
+# Tutorials --------------------------------------------------------------------------------------
+
+
+def _neighbour_associations(user: User) -> QuerySet[NetworkMembership]:
+    """Ids of the associations in a network the user works for (conseiller) or whose member
+    associations they belong to, the link consented and not revoked (the same rule as stacks)."""
+    mine = Membership.objects.with_scopes_disabled().filter(user=user, is_active=True).values("association_id")
+    links = NetworkMembership.objects.with_scopes_disabled().filter(consented_at__isnull=False, revoked_at__isnull=True)
+    networks = Q(network_id__in=Advisor.objects.filter(user=user).values("network_id")) | Q(
+        network_id__in=links.filter(association_id__in=mine).values("network_id")
+    )
+    return links.filter(networks).values("association_id")
+
+
+def visible_tutorials(*, user: User | AnonymousUser) -> QuerySet[Tutorial]:
+    """Every tutorial the viewer may read, across associations, in one query (a named scope bypass).
+
+    Published public ones for everyone; published network ones for members and conseillers of a
+    network that follows the owner with its consent; all of the viewer's own associations' ones
+    (drafts too: members read and improve them); and, read-only, those of associations that
+    consented to the viewer's network (conseillers read what members read).
+    """
+    tutorials = Tutorial.objects.with_scopes_disabled()
+    published = Q(status=TutorialStatus.PUBLISHED)
+    visible = published & Q(visibility=TutorialVisibility.PUBLIC)
+    if user.is_authenticated and user.is_active:
+        mine = Membership.objects.with_scopes_disabled().filter(user=user, is_active=True).values("association_id")
+        followed = (
+            NetworkMembership.objects.with_scopes_disabled()
+            .filter(consented_at__isnull=False, revoked_at__isnull=True, network__advisor_links__user=user)
+            .values("association_id")
+        )
+        visible |= published & Q(
+            visibility=TutorialVisibility.NETWORK, association_id__in=_neighbour_associations(user)
+        )
+        visible |= Q(association_id__in=mine) | Q(association_id__in=followed)
+    return tutorials.filter(visible)
+
+
+def _for_lists(tutorials: QuerySet[Tutorial]) -> QuerySet[Tutorial]:
+    return tutorials.select_related("association", "author").prefetch_related(
+        Prefetch("tools", queryset=Tool.objects.order_by("name"))
+    )
+
+
+def search_tutorials(tutorials: QuerySet[Tutorial], text: str) -> QuerySet[Tutorial]:
+    """Full-text search (PostgreSQL, French stemming) or a plain substring match elsewhere."""
+    text = text.strip()
+    if not text:
+        return tutorials
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector("title", weight="A", config="french") + SearchVector(
+            "search_text", weight="B", config="french"
+        )
+        query = SearchQuery(text, config="french", search_type="websearch")
+        return tutorials.annotate(search=vector, rank=SearchRank(vector, query)).filter(search=query)
+    return tutorials.filter(search_text__icontains=text)
+
+
+def library(
+    *, user: User | AnonymousUser, tool: Tool | None = None, level: str = "", audience: str = "", text: str = ""
+) -> QuerySet[Tutorial]:
+    """Published tutorials the viewer may read, filtered; best match first when searching, else newest."""
+    tutorials = visible_tutorials(user=user).filter(status=TutorialStatus.PUBLISHED)
+    if tool is not None:
+        tutorials = tutorials.filter(tools=tool)
+    if level:
+        tutorials = tutorials.filter(level=level)
+    if audience:
+        tutorials = tutorials.filter(audience=audience)
+    tutorials = search_tutorials(tutorials, text)
+    order = ["-rank", "-published_at", "-pk"] if text.strip() and connection.vendor == "postgresql" else []
+    return _for_lists(tutorials).order_by(*(order or ["-published_at", "-pk"]))
+
+
+def tutorials_for_tool(*, tool: Tool, user: User | AnonymousUser) -> QuerySet[Tutorial]:
+    """Published tutorials about `tool` the viewer may read, most helpful first."""
+    return _for_lists(visible_tutorials(user=user).filter(status=TutorialStatus.PUBLISHED, tools=tool)).order_by(
+        "-helped_count", "-published_at", "-pk"
+    )
+
+
+def tutorials_of(association: Association) -> QuerySet[Tutorial]:
+    """The association's own tutorials, drafts included, last changed first. Needs the scope."""
+    return _for_lists(association.tutorials.all()).order_by("-updated_at", "-pk")
+
+
+def with_steps(tutorials: QuerySet[Tutorial]) -> QuerySet[Tutorial]:
+    """Add what a tutorial's page shows: its steps in order, its tools, owner and author."""
+    return _for_lists(tutorials).prefetch_related(
+        Prefetch("steps", queryset=TutorialStep.objects.with_scopes_disabled().order_by("position"))
+    )
+
+
+def visible_tutorial(*, user: User | AnonymousUser, code: str) -> Tutorial:
+    """One tutorial the viewer may read, with its steps. Raises Tutorial.DoesNotExist (a 404)."""
+    return with_steps(visible_tutorials(user=user)).get(code=code)
+
+
+def questions_on(tutorial: Tutorial) -> QuerySet[TutorialQuestion]:
+    """A tutorial's questions with their answers and authors, oldest first.
+
+    Filtered by the tutorial, which the caller already checked the viewer may read: the owner's
+    scope is bypassed on purpose so readers from other associations see the discussion.
+    """
+    answers = TutorialAnswer.objects.with_scopes_disabled().select_related("author").order_by("created_at", "pk")
+    return (
+        TutorialQuestion.objects.with_scopes_disabled()
+        .filter(tutorial=tutorial)
+        .select_related("author")
+        .prefetch_related(Prefetch("answers", queryset=answers))
+        .order_by("created_at", "pk")
+    )
+
+
+def answerer_ids(tutorial: Tutorial) -> set[int]:
+    """Who may answer questions: the author and the owner association's active members who master
+    or can help with one of the tutorial's tools."""
+    ids = set(
+        Referent.objects.with_scopes_disabled()
+        .filter(
+            association_id=tutorial.association_id,
+            tool__in=tutorial.tools.all(),
+            level__in=(KnowHowLevel.MASTERS, KnowHowLevel.CAN_HELP),
+            membership__is_active=True,
+        )
+        .values_list("membership__user_id", flat=True)
+    )
+    if tutorial.author_id:
+        ids.add(tutorial.author_id)
+    return ids
+
+
+def revisions_of(tutorial: Tutorial) -> QuerySet[TutorialRevision]:
+    """A tutorial's revisions, newest first, with who saved them."""
+    return TutorialRevision.objects.with_scopes_disabled().filter(tutorial=tutorial).select_related("created_by")
+
+
+def _snapshot_lines(snapshot: dict) -> list[str]:
+    lines = [f"# {snapshot.get('title', '')}", "", *str(snapshot.get("summary", "")).splitlines()]
+    for number, step in enumerate(snapshot.get("steps", []), start=1):
+        lines += ["", f"## {number}.", *str(step.get("body", "")).splitlines()]
+        if step.get("image"):
+            lines.append(f"[image: {step.get('image_alt') or '…'}]")
+    return lines
+
+
+@dataclass
+class DiffLine:
+    kind: str  # "same", "added", "removed"
+    text: str
+
+
+def revision_diff(old: TutorialRevision, new: TutorialRevision) -> list[DiffLine]:
+    """Line-by-line difference between two revisions (difflib), as plain text for the template to escape."""
+    kinds = {" ": "same", "+": "added", "-": "removed"}
+    return [
+        DiffLine(kind=kinds[line[0]], text=line[2:])
+        for line in difflib.ndiff(_snapshot_lines(old.snapshot), _snapshot_lines(new.snapshot))
+        if line[0] in kinds
+    ]
+
+
+@dataclass
+class LearningHelp:
+    """For a tool the member wants to learn: who can help in the association, and tutorials."""
+
+    tool: Tool
+    helpers: list[Referent]
+    tutorials: list[Tutorial]
+
+
+def learning_help(access_membership: Membership, know_how: KnowHow, user: User) -> list[LearningHelp]:
+    """For each tool `access_membership` wants to learn: the members who master it or can help, and
+    the tutorials the member may read. Two queries whatever the number of tools."""
+    wanted = [row for row in know_how.rows for learner in row.learners if learner.membership_id == access_membership.pk]
+    if not wanted:
+        return []
+    tool_ids = [row.usage.tool_id for row in wanted]
+    by_tool: dict[int, list[Tutorial]] = defaultdict(list)
+    tutorials = (
+        visible_tutorials(user=user)
+        .filter(status=TutorialStatus.PUBLISHED, tools__in=tool_ids)
+        .annotate(tool_id=F("tools"))
+        .order_by("-helped_count", "title")
+    )
+    for tutorial in tutorials:
+        by_tool[tutorial.tool_id].append(tutorial)  # type: ignore[attr-defined]
+    return [
+        LearningHelp(tool=row.usage.tool, helpers=[*row.masters, *row.helpers], tutorials=by_tool[row.usage.tool_id])
+        for row in wanted
+    ]
+
+
+def tutorial_counts_by_tool(*, association: Association, user: User) -> dict[int, int]:
+    """How many published tutorials the member may read for each tool of the stack (one query)."""
+    rows = (
+        visible_tutorials(user=user)
+        .filter(status=TutorialStatus.PUBLISHED, tools__usages__association=association)
+        .values("tools")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+    return {row["tools"]: row["n"] for row in rows}

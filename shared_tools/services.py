@@ -20,18 +20,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext as _
 
+from hub.tenancy import association_scope
 from notifications.events import publish
 
 from . import selectors
-from .events import TOOL_STAGE_CHANGED
+from .events import HELP_REQUESTED, TOOL_STAGE_CHANGED, TUTORIAL_PUBLISHED
+from .images import CleanImage
 from .importers import (
     DEGOOGLISONS_FILE,
     SILL_FILE,
@@ -42,6 +47,7 @@ from .importers import (
 )
 from .models import (
     Category,
+    ContentLicence,
     DataLocation,
     EaseOfUse,
     FreeSoftware,
@@ -56,6 +62,16 @@ from .models import (
     ToolRelation,
     ToolUsage,
     ToolUsageChange,
+    Tutorial,
+    TutorialAnswer,
+    TutorialAudience,
+    TutorialHelped,
+    TutorialLevel,
+    TutorialQuestion,
+    TutorialRevision,
+    TutorialStatus,
+    TutorialStep,
+    TutorialVisibility,
     Visibility,
 )
 from .naming import match_key
@@ -64,8 +80,11 @@ from .permissions import (
     can_change_usage,
     can_declare_know_how,
     can_edit_referent,
+    can_edit_tutorial,
     can_moderate_proposals,
     can_propose_tool,
+    can_request_help,
+    can_write_tutorial,
 )
 
 if TYPE_CHECKING:
@@ -732,3 +751,369 @@ def remove_referent(*, access: Access, referent: Referent) -> None:
     if not can_edit_referent(access, referent):
         raise PermissionDenied
     access.association.referents.filter(pk=referent.pk).delete()
+
+
+# Tutorials --------------------------------------------------------------------------------------
+#
+# Steps are replaced as a whole on each save (deleted, then bulk-created in their new order, the
+# kept steps with their code and image), which keeps positions unique without a renumbering dance.
+# Every save writes a revision: the text as it now is, who saved it and when.
+
+MAX_STEPS = 50
+
+
+@dataclass
+class StepInput:
+    """One step as an editor sends it: `code` names an existing step whose image is kept."""
+
+    body: str
+    code: UUID | None = None
+    image: CleanImage | None = None
+    remove_image: bool = False
+    image_alt: str = ""
+
+
+def _check_tutorial_fields(title: str, fields: dict[str, Any], steps: list[StepInput]) -> None:
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = _("Give the tutorial a title.")
+    checks = {
+        "level": TutorialLevel.values,
+        "audience": TutorialAudience.values,
+        "licence": ContentLicence.values,
+        "visibility": TutorialVisibility.values,
+    }
+    for name, allowed in checks.items():
+        if name in fields and fields[name] not in allowed:
+            errors[name] = _("Unknown value.")
+    minutes = fields.get("estimated_minutes")
+    if minutes is not None and not 1 <= minutes <= 600:
+        errors["estimated_minutes"] = _("Between 1 and 600 minutes.")
+    bodies = [step for step in steps if step.body.strip()]
+    if not bodies:
+        errors["steps"] = _("Write at least one step.")
+    elif len(bodies) > MAX_STEPS:
+        errors["steps"] = _("At most %(n)s steps.") % {"n": MAX_STEPS}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_image(association_id: int, content: Any) -> str:
+    # The stored name is random; the extension is the one of the format Pillow read.
+    from .models import tutorial_image_path
+
+    holder = TutorialStep(association_id=association_id)
+    return default_storage.save(tutorial_image_path(holder, content.name), content)
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        if name:
+            default_storage.delete(name)
+
+
+def _write_steps(tutorial: Tutorial, steps: list[StepInput]) -> None:
+    kept = {step.code: step for step in TutorialStep.objects.filter(tutorial=tutorial)}
+    new_rows: list[TutorialStep] = []
+    orphans: list[str] = []
+    for step in steps:
+        if not step.body.strip():
+            continue
+        old = kept.pop(step.code, None) if step.code else None
+        image, image_print = (old.image.name, old.image_print.name) if old else ("", "")
+        if old and (step.remove_image or step.image is not None):
+            orphans += [name for name in (image, image_print) if name]
+            image, image_print = "", ""
+        if step.image is not None:
+            image = _save_image(tutorial.association_id, step.image.web)
+            image_print = _save_image(tutorial.association_id, step.image.print)
+        new_rows.append(
+            TutorialStep(
+                code=old.code if old else uuid4(),
+                association_id=tutorial.association_id,
+                tutorial=tutorial,
+                position=len(new_rows) + 1,
+                body=step.body.strip(),
+                image=image,
+                image_print=image_print,
+                image_alt=step.image_alt.strip()[:300],
+            )
+        )
+    for old in kept.values():
+        orphans += [name for name in (old.image.name, old.image_print.name) if name]
+    TutorialStep.objects.filter(tutorial=tutorial).delete()
+    TutorialStep.objects.bulk_create(new_rows)
+    # Files are removed only once the rows that named them are gone for good.
+    transaction.on_commit(lambda: _delete_files(orphans))
+    tutorial.search_text = "\n".join([tutorial.title, tutorial.summary, *(row.body for row in new_rows)])
+    tutorial.save(update_fields=["search_text"])
+
+
+def _record_revision(tutorial: Tutorial, user: User | None) -> TutorialRevision:
+    last = TutorialRevision.objects.filter(tutorial=tutorial).order_by("-number").values_list("number", flat=True)
+    snapshot = {
+        "title": tutorial.title,
+        "summary": tutorial.summary,
+        "steps": [
+            {"body": step.body, "image": step.image.name, "image_alt": step.image_alt}
+            for step in TutorialStep.objects.filter(tutorial=tutorial).order_by("position")
+        ],
+    }
+    return TutorialRevision.objects.create(
+        association_id=tutorial.association_id,
+        tutorial=tutorial,
+        number=(last.first() or 0) + 1,
+        snapshot=snapshot,
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def create_tutorial(
+    *,
+    access: Access,
+    title: str,
+    steps: list[StepInput],
+    summary: str = "",
+    tools: list[Tool] | None = None,
+    level: str = TutorialLevel.BEGINNER,
+    audience: str = TutorialAudience.EVERYONE,
+    estimated_minutes: int | None = None,
+    licence: str = ContentLicence.CC_BY_SA,
+    visibility: str = TutorialVisibility.ASSOCIATION,
+) -> Tutorial:
+    """Write a draft tutorial in the association and its first revision.
+
+    Raises PermissionDenied (cannot write tutorials), ValidationError.
+    """
+    if not can_write_tutorial(access):
+        raise PermissionDenied
+    fields = {
+        "level": level,
+        "audience": audience,
+        "licence": licence,
+        "visibility": visibility,
+        "estimated_minutes": estimated_minutes,
+    }
+    _check_tutorial_fields(title, fields, steps)
+    tutorial = Tutorial.objects.create(
+        association=access.association, title=title.strip(), summary=summary.strip(), author=access.user, **fields
+    )
+    tutorial.tools.set(tools or [])
+    _write_steps(tutorial, steps)
+    _record_revision(tutorial, access.user)
+    return tutorial
+
+
+def _lock_tutorial(access: Access, tutorial: Tutorial) -> Tutorial:
+    return Tutorial.objects.select_for_update(of=("self",)).get(pk=tutorial.pk, association_id=access.association.pk)
+
+
+@transaction.atomic
+def update_tutorial(
+    *,
+    access: Access,
+    tutorial: Tutorial,
+    title: str,
+    steps: list[StepInput],
+    summary: str = "",
+    tools: list[Tool] | None = None,
+    level: str = TutorialLevel.BEGINNER,
+    audience: str = TutorialAudience.EVERYONE,
+    estimated_minutes: int | None = None,
+    licence: str = ContentLicence.CC_BY_SA,
+    visibility: str = TutorialVisibility.ASSOCIATION,
+) -> Tutorial:
+    """Replace a tutorial's content and record a revision. Raises PermissionDenied, ValidationError."""
+    if not can_edit_tutorial(access, tutorial):
+        raise PermissionDenied
+    fields = {
+        "level": level,
+        "audience": audience,
+        "licence": licence,
+        "visibility": visibility,
+        "estimated_minutes": estimated_minutes,
+    }
+    _check_tutorial_fields(title, fields, steps)
+    # The lock orders two editors: each save is a whole revision, the later one wins.
+    tutorial = _lock_tutorial(access, tutorial)
+    tutorial.title, tutorial.summary = title.strip(), summary.strip()
+    for name, value in fields.items():
+        setattr(tutorial, name, value)
+    tutorial.save()
+    tutorial.tools.set(tools or [])
+    _write_steps(tutorial, steps)
+    _record_revision(tutorial, access.user)
+    return tutorial
+
+
+@transaction.atomic
+def publish_tutorial(*, access: Access, tutorial: Tutorial) -> Tutorial:
+    """Make a draft readable as far as its visibility says, and tell the members. Publishing twice
+    changes nothing. Raises PermissionDenied."""
+    if not can_edit_tutorial(access, tutorial):
+        raise PermissionDenied
+    now = timezone.now()
+    # Conditional update: of two concurrent clicks, one publishes and notifies.
+    won = Tutorial.objects.filter(pk=tutorial.pk, status=TutorialStatus.DRAFT).update(
+        status=TutorialStatus.PUBLISHED, published_at=now, updated_at=now
+    )
+    tutorial.refresh_from_db()
+    if won:
+        publish(
+            kind=TUTORIAL_PUBLISHED,
+            association_id=tutorial.association_id,
+            actor_id=access.user.pk if access.user else None,
+            target_kind="tutorial",
+            target_code=tutorial.code,
+            title=tutorial.title,
+        )
+    return tutorial
+
+
+@transaction.atomic
+def unpublish_tutorial(*, access: Access, tutorial: Tutorial) -> Tutorial:
+    """Take a tutorial back to draft (only the association reads it). Raises PermissionDenied."""
+    if not can_edit_tutorial(access, tutorial):
+        raise PermissionDenied
+    Tutorial.objects.filter(pk=tutorial.pk).update(status=TutorialStatus.DRAFT, updated_at=timezone.now())
+    tutorial.refresh_from_db()
+    return tutorial
+
+
+@transaction.atomic
+def delete_tutorial(*, access: Access, tutorial: Tutorial) -> None:
+    """Delete a tutorial, its steps, images, revisions and questions. Raises PermissionDenied."""
+    if not can_edit_tutorial(access, tutorial):
+        raise PermissionDenied
+    names = [
+        name
+        for pair in TutorialStep.objects.filter(tutorial=tutorial).values_list("image", "image_print")
+        for name in pair
+        if name
+    ]
+    access.association.tutorials.filter(pk=tutorial.pk).delete()
+    transaction.on_commit(lambda: _delete_files(names))
+
+
+@transaction.atomic
+def copy_tutorial(*, access: Access, source: Tutorial) -> Tutorial:
+    """Copy a tutorial the caller may read into their association as an editable draft that names
+    the original (its code, title and association). The caller must have checked that `source` is
+    visible to them (`selectors.visible_tutorial`). Raises PermissionDenied."""
+    if not can_write_tutorial(access):
+        raise PermissionDenied
+    steps = list(TutorialStep.objects.with_scopes_disabled().filter(tutorial=source).order_by("position"))
+    copy = Tutorial.objects.create(
+        association=access.association,
+        title=source.title,
+        summary=source.summary,
+        level=source.level,
+        audience=source.audience,
+        estimated_minutes=source.estimated_minutes,
+        licence=source.licence,
+        author=access.user,
+        copied_from_code=source.code,
+        copied_from_title=source.title,
+        copied_from_association=source.association.name,
+    )
+    copy.tools.set(source.tools.all())
+    rows = []
+    for position, step in enumerate(steps, start=1):
+        # The copy owns its own files: the original's may be changed or deleted.
+        images = [
+            _save_image(access.association.pk, ContentFile(field.read(), name=field.name)) if field else ""
+            for field in (step.image, step.image_print)
+        ]
+        rows.append(
+            TutorialStep(
+                association=access.association,
+                tutorial=copy,
+                position=position,
+                body=step.body,
+                image=images[0],
+                image_print=images[1],
+                image_alt=step.image_alt,
+            )
+        )
+    TutorialStep.objects.bulk_create(rows)
+    copy.search_text = "\n".join([copy.title, copy.summary, *(row.body for row in rows)])
+    copy.save(update_fields=["search_text"])
+    _record_revision(copy, access.user)
+    return copy
+
+
+def mark_helped(*, user: User, tutorial: Tutorial) -> int:
+    """Record that a published tutorial helped a signed-in reader (once per person) and return the
+    count. The caller checked the tutorial is visible to the user. Raises PermissionDenied (draft)."""
+    if tutorial.status != TutorialStatus.PUBLISHED:
+        raise PermissionDenied
+    with association_scope(tutorial.association_id), transaction.atomic():
+        try:
+            # A savepoint: the unique constraint settles a double click.
+            with transaction.atomic():
+                TutorialHelped.objects.create(association_id=tutorial.association_id, tutorial=tutorial, user=user)
+        except IntegrityError:
+            pass
+        else:
+            Tutorial.objects.filter(pk=tutorial.pk).update(helped_count=F("helped_count") + 1)
+        return Tutorial.objects.filter(pk=tutorial.pk).values_list("helped_count", flat=True).get()
+
+
+def ask_question(*, user: User, tutorial: Tutorial, body: str) -> TutorialQuestion:
+    """A signed-in reader asks a question under a tutorial they may read (the caller checked).
+    Raises ValidationError (empty)."""
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("Write your question.")})
+    with association_scope(tutorial.association_id):
+        return TutorialQuestion.objects.create(
+            association_id=tutorial.association_id, tutorial=tutorial, author=user, body=body[:4000]
+        )
+
+
+def answer_question(*, user: User, question: TutorialQuestion, body: str) -> TutorialAnswer:
+    """The tutorial's author or a member who masters (or can help with) one of its tools answers.
+    Raises PermissionDenied, ValidationError."""
+    if user.pk not in selectors.answerer_ids(question.tutorial):
+        raise PermissionDenied
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("Write your answer.")})
+    with association_scope(question.association_id):
+        return TutorialAnswer.objects.create(
+            association_id=question.association_id, question=question, author=user, body=body[:4000]
+        )
+
+
+@transaction.atomic
+def request_help(*, access: Access, tool: Tool, message: str = "") -> list[int]:
+    """Ask the members who master a tool or can help with it for help; returns who was asked.
+
+    Raises PermissionDenied, ValidationError (nobody can help with it).
+    """
+    if not can_request_help(access):
+        raise PermissionDenied
+    me = access.user.pk if access.user else 0
+    recipients = sorted(
+        set(
+            access.association.referents.filter(
+                tool=tool, level__in=(KnowHowLevel.MASTERS, KnowHowLevel.CAN_HELP), membership__is_active=True
+            )
+            .exclude(membership__user_id=me)
+            .values_list("membership__user_id", flat=True)
+        )
+    )
+    if not recipients:
+        raise ValidationError(_("Nobody in the association has said they can help with this tool yet."), code="nobody")
+    publish(
+        kind=HELP_REQUESTED,
+        association_id=access.association.pk,
+        actor_id=me or None,
+        target_kind="tool",
+        target_code=tool.code,
+        title=tool.name,
+        data={"message": message.strip()[:500], "tool_slug": tool.slug},
+        recipients=recipients,
+    )
+    return recipients

@@ -464,8 +464,9 @@ def test_the_tool_page_costs_the_same_queries_whatever_its_relations_and_users(
         ToolUsageFactory(tool=tool, visibility=Visibility.PUBLIC)
     client = as_user(alice)
 
-    # session, user, tool, categories, provenance, memberships, relations, usages, unread badge
-    with django_assert_num_queries(9):
+    # session, user, tool, categories, provenance, memberships, relations, usages, unread badge,
+    # visible tutorials (their tools are prefetched only when there are some)
+    with django_assert_num_queries(10):
         response = client.get(page("tool_detail", slug="doodle"))
 
     assert main_text(response).count('scope="row"') == rows

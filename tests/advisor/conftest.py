@@ -1,0 +1,1 @@
+from .fixtures import open_help  # noqa: F401
