@@ -75,7 +75,7 @@ bench: $(STAMP)
 
 messages: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l fr --no-obsolete --add-location file $(MESSAGES_IGNORE)
-	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore='.venv/*'
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore='.venv/*' --ignore='var/*'
 
 clean:
 	rm -rf $(VENV) var/static var/celerybeat-schedule*

@@ -59,7 +59,7 @@ def test_the_board_asks_for_help_on_a_tool_of_its_stack(login, association, bere
 
 def test_without_a_following_network_the_board_is_told_so(login, association, berenice):
     page = login(berenice).get(reverse("frontend:help_request_new", args=[association.slug])).content.decode()
-    assert "No network follows your association yet." in page
+    assert "Aucun réseau n'accompagne encore votre association." in page
 
 
 def test_a_conseiller_moves_a_request_from_the_thread_page(login, association, conseiller, open_help):

@@ -127,7 +127,7 @@ def test_a_refused_upload_says_why_and_keeps_the_rest_of_the_form(login, alice):
     response = client.post(reverse("frontend:tutorial_new", kwargs={"association_slug": A}), data)
     body = response.content.decode()
     assert response.status_code == 400
-    assert "not an image we can read" in body
+    assert "Nous ne pouvons pas lire ce fichier comme une image" in body
     assert "Mon titre gardé" in body and "Mon étape gardée" in body
     with scopes_disabled():
         assert not Tutorial.objects.exists()
@@ -157,7 +157,7 @@ def test_the_print_view_has_the_qr_code_licence_and_numbered_steps(client, make_
     tutorial = make_tutorial(visibility=TutorialVisibility.PUBLIC)
     body = client.get(reverse("frontend:tutorial_print", kwargs={"code": tutorial.code})).content.decode()
     assert "<svg" in body and "Creative Commons BY-SA 4.0" in body
-    assert "Step 1" in body and "Step 2" in body and "print.css" in body
+    assert "Étape 1" in body and "Étape 2" in body and "print.css" in body
 
 
 def _with_images(tutorial, count):
@@ -196,7 +196,7 @@ def test_a_workshop_pack_of_five_tutorials_has_a_cover_contents_and_every_step(c
     )
     assert response.status_code == 200
     text = " ".join(pdf_text(response.content).split())
-    assert "Atelier du jeudi" in text and "Contents" in text
+    assert "Atelier du jeudi" in text and "Sommaire" in text
     for t in range(1, 6):
         for s in range(1, 4):
             assert f"Consigne {t}-{s} pour l'atelier." in text
