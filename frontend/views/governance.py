@@ -27,6 +27,7 @@ from governance.calendar import calendar_token, membership_for_token, render_cal
 from governance.models import Choice, Decision, Method, Proposal, ProposalKind, Status
 from governance.register import decisions_for_verification, verify_register
 from hub.markdown import render_markdown
+from notifications.selectors import subscription_state
 from hub.models import Electorate, Threshold
 from hub.permissions import Access
 from hub.tenancy import association_scope
@@ -404,6 +405,12 @@ def detail_context(request: AuthedRequest, access: Access, proposal: Proposal, *
         "receipt_form": ReceiptForm(),
         "consent_choices": [c for c in Choice.choices if c[0] != Choice.OPTIONS],
         "now": timezone.now(),
+        # Members choose to follow (comments reach them) or mute this proposal; conseillers cannot.
+        "follow_state": subscription_state(
+            request.user, access.association, target_kind="proposal", target_code=proposal.code
+        )
+        if access.is_member
+        else None,
         **extra,
     }
 

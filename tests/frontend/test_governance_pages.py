@@ -468,3 +468,24 @@ def test_a_withdrawn_proposal_is_shown_as_such(as_user, alice, make_proposal):
     as_user(alice).post(url("proposal_withdraw", code=proposal.code))
     page = as_user(alice).get(url("proposals"))
     assert [p.title for p in page.context["sections"].closed] == [proposal.title]
+
+
+def test_a_member_follows_a_proposal_from_its_page(as_user, bob, make_proposal):
+    from notifications.models import Subscription
+
+    proposal = make_proposal()
+    client = as_user(bob)
+    address = url("proposal_detail", code=proposal.code)
+    assert 'name="target_kind" value="proposal"' in client.get(address).content.decode()
+    client.post(
+        url("notifications_follow"),
+        {"target_kind": "proposal", "target_code": str(proposal.code), "state": "follow", "next": address},
+    )
+    with scopes_disabled():
+        assert Subscription.objects.get(user=bob, target_code=proposal.code).state == "follow"
+
+
+def test_a_conseiller_has_no_follow_button(as_user, conseiller, make_proposal):
+    proposal = make_proposal()
+    page = as_user(conseiller).get(url("proposal_detail", code=proposal.code)).content.decode()
+    assert 'name="target_kind"' not in page
