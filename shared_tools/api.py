@@ -18,7 +18,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet, TextChoices
 from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -29,12 +29,14 @@ from rest_framework.response import Response
 
 from hub.api import AssociationAPIView, HubAPIView, errors, signed_in_user, valid_data
 from hub.api_support import Pagination
+from hub.markdown import render_markdown
 from hub.models import Membership
 
 from . import selectors, services
 from .filters import ToolFilter
 from .models import (
     Category,
+    ContentLicence,
     DataLocation,
     EaseOfUse,
     FreeSoftware,
@@ -50,6 +52,14 @@ from .models import (
     ToolProposal,
     ToolUsage,
     ToolUsageChange,
+    Tutorial,
+    TutorialAnswer,
+    TutorialAudience,
+    TutorialLevel,
+    TutorialQuestion,
+    TutorialStatus,
+    TutorialStep,
+    TutorialVisibility,
     Visibility,
 )
 from .permissions import can_moderate_proposals
@@ -769,4 +779,429 @@ urlpatterns = [
     path(f"{ASSOCIATION}stack/<uuid:code>/history/", UsageHistoryView.as_view(), name="stack-usage-history"),
     path(f"{ASSOCIATION}referents/", ReferentListView.as_view(), name="referent-list"),
     path(f"{ASSOCIATION}referents/<uuid:code>/", ReferentDetailView.as_view(), name="referent-detail"),
+]
+
+
+# Tutorials ---------------------------------------------------------------------------------------
+#
+# Readers go through `selectors.visible_tutorials`, on the public endpoints as on the pages: an
+# association-only tutorial is a 404 to anyone outside the association. Under
+# `associations/<association_slug>/tutorials/`, `<code>` names one of that association's own
+# tutorials, except for `copy/`, whose source is any tutorial the caller may read.
+
+TutorialLevelField = enum_field(TutorialLevel, "TutorialLevel")
+TutorialAudienceField = enum_field(TutorialAudience, "TutorialAudience")
+TutorialLicenceField = enum_field(ContentLicence, "TutorialLicence")
+TutorialStatusField = enum_field(TutorialStatus, "TutorialStatus")
+TutorialVisibilityField = enum_field(TutorialVisibility, "TutorialVisibility")
+
+
+class CopiedFromSerializer(serializers.Serializer):
+    code = serializers.UUIDField(source="copied_from_code", read_only=True)
+    title = serializers.CharField(source="copied_from_title", read_only=True)
+    association = serializers.CharField(source="copied_from_association", read_only=True)
+
+
+class TutorialStepSerializer(serializers.ModelSerializer):
+    body_html = serializers.SerializerMethodField(
+        help_text=gettext_lazy("The Markdown rendered to sanitised HTML, as the pages show it.")
+    )
+    image_url = serializers.SerializerMethodField(
+        help_text=gettext_lazy("Served only to those who may read the tutorial; null without an image.")
+    )
+
+    class Meta:
+        model = TutorialStep
+        fields = ["code", "position", "body", "body_html", "image_url", "image_alt"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_body_html(self, step: TutorialStep) -> str:
+        return str(render_markdown(step.body))
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_image_url(self, step: TutorialStep) -> str | None:
+        if not step.image:
+            return None
+        code = self.context["tutorial_code"]
+        return reverse("frontend:tutorial_step_image", kwargs={"code": code, "step_code": step.code})
+
+
+class TutorialSummarySerializer(serializers.ModelSerializer):
+    association = serializers.CharField(source="association.name", read_only=True)
+    author = serializers.CharField(source="author.display_name", read_only=True, allow_null=True)
+    tools = ToolRefSerializer(many=True, read_only=True)
+    level = TutorialLevelField(read_only=True)
+    audience = TutorialAudienceField(read_only=True)
+    licence = TutorialLicenceField(read_only=True)
+    status = TutorialStatusField(read_only=True)
+    visibility = TutorialVisibilityField(read_only=True)
+    copied_from = serializers.SerializerMethodField(help_text=gettext_lazy("The original of a copy, else null."))
+
+    class Meta:
+        model = Tutorial
+        fields = [
+            "code",
+            "title",
+            "summary",
+            "association",
+            "author",
+            "tools",
+            "level",
+            "audience",
+            "estimated_minutes",
+            "licence",
+            "status",
+            "visibility",
+            "helped_count",
+            "copied_from",
+            "created_at",
+            "updated_at",
+            "published_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(CopiedFromSerializer(allow_null=True))
+    def get_copied_from(self, tutorial: Tutorial) -> dict[str, Any] | None:
+        return CopiedFromSerializer(tutorial).data if tutorial.copied_from_code else None
+
+
+class TutorialDetailSerializer(TutorialSummarySerializer):
+    steps = serializers.SerializerMethodField()
+
+    class Meta(TutorialSummarySerializer.Meta):
+        fields = [*TutorialSummarySerializer.Meta.fields, "steps"]
+        read_only_fields = fields
+
+    @extend_schema_field(TutorialStepSerializer(many=True))
+    def get_steps(self, tutorial: Tutorial) -> Any:
+        # `with_steps` prefetched them in order.
+        return TutorialStepSerializer(tutorial.steps.all(), many=True, context={"tutorial_code": tutorial.code}).data
+
+
+class TutorialAnswerSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(
+        source="author.display_name",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("Null for a former member."),
+    )
+
+    class Meta:
+        model = TutorialAnswer
+        fields = ["code", "body", "author", "created_at"]
+        read_only_fields = fields
+
+
+class TutorialQuestionSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(
+        source="author.display_name",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("Null for a former member."),
+    )
+    answers = TutorialAnswerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = TutorialQuestion
+        fields = ["code", "body", "author", "created_at", "answers"]
+        read_only_fields = fields
+
+
+class HelpedSerializer(serializers.Serializer):
+    helped_count = serializers.IntegerField(read_only=True)
+
+
+class TutorialQuerySerializer(serializers.Serializer):
+    tool = serializers.SlugRelatedField(slug_field="slug", queryset=Tool.objects.all(), required=False)
+    level = TutorialLevelField(required=False)
+    audience = TutorialAudienceField(required=False)
+    q = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class TutorialStepInputSerializer(serializers.Serializer):
+    code = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("An existing step's code keeps its image; left out, the step is new."),
+    )
+    body = serializers.CharField(max_length=10000, allow_blank=True, help_text=gettext_lazy("Markdown."))
+    image_alt = serializers.CharField(max_length=300, allow_blank=True, default="")
+    remove_image = serializers.BooleanField(default=False)
+
+
+STEPS_HELP = gettext_lazy(
+    "The whole list of steps, in order: it replaces the current one. Empty steps are dropped. "
+    "Step images are uploaded through the page editor only; a step sent with its `code` keeps its image."
+)
+
+
+class TutorialWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    tools = serializers.SlugRelatedField(slug_field="slug", queryset=Tool.objects.all(), many=True, required=False)
+    level = TutorialLevelField(required=False)
+    audience = TutorialAudienceField(required=False)
+    estimated_minutes = serializers.IntegerField(min_value=1, max_value=600, allow_null=True, required=False)
+    licence = TutorialLicenceField(required=False)
+    visibility = TutorialVisibilityField(
+        required=False, help_text=gettext_lazy("Who can read it once published; the association only by default.")
+    )
+    steps = serializers.ListField(
+        child=TutorialStepInputSerializer(),
+        max_length=services.MAX_STEPS,
+        help_text=STEPS_HELP,
+    )
+
+
+class TutorialUpdateSerializer(TutorialWriteSerializer):
+    """Every field optional: what is left out keeps its current value (steps too)."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    steps = serializers.ListField(
+        child=TutorialStepInputSerializer(),
+        max_length=services.MAX_STEPS,
+        required=False,
+        help_text=STEPS_HELP,
+    )
+
+
+class TextInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=4000, help_text=gettext_lazy("Markdown."))
+
+
+def _step_inputs(steps: list[dict[str, Any]]) -> list[services.StepInput]:
+    return [
+        services.StepInput(
+            body=step["body"], code=step["code"], remove_image=step["remove_image"], image_alt=step["image_alt"]
+        )
+        for step in steps
+    ]
+
+
+def _tutorial_fields(data: dict[str, Any], current: Tutorial | None = None) -> dict[str, Any]:
+    """The service's keyword arguments: what `data` leaves out comes from `current`, else the defaults."""
+    fields: dict[str, Any] = {}
+    if current is not None:
+        fields = {
+            "title": current.title,
+            "summary": current.summary,
+            "tools": list(current.tools.all()),
+            "level": current.level,
+            "audience": current.audience,
+            "estimated_minutes": current.estimated_minutes,
+            "licence": current.licence,
+            "visibility": current.visibility,
+            "steps": [
+                services.StepInput(body=step.body, code=step.code, image_alt=step.image_alt)
+                for step in current.steps.all()
+            ],
+        }
+    for name, value in data.items():
+        fields[name] = _step_inputs(value) if name == "steps" else value
+    return fields
+
+
+TUTORIAL_FILTERS = [
+    OpenApiParameter("tool", description="A tool's slug: only the tutorials about it."),
+    OpenApiParameter("level", enum=TutorialLevel.values),
+    OpenApiParameter("audience", enum=TutorialAudience.values),
+    OpenApiParameter("q", description="Words to search in the title and steps (best match first)."),
+]
+
+
+class TutorialLibraryView(HubAPIView):
+    """The published tutorials the caller may read (anonymous callers: the public ones), newest first."""
+
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        tags=["tutorials"],
+        parameters=TUTORIAL_FILTERS,
+        responses={200: TutorialSummarySerializer(many=True), **errors(400)},
+    )
+    def get(self, request: Request) -> Response:
+        query = TutorialQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        tutorials = selectors.library(
+            user=request.user,
+            tool=filters.get("tool"),
+            level=filters.get("level", ""),
+            audience=filters.get("audience", ""),
+            text=filters.get("q", ""),
+        )
+        return self.paginated(tutorials, TutorialSummarySerializer)
+
+
+class TutorialReadView(HubAPIView):
+    """One tutorial the caller may read, with its steps."""
+
+    permission_classes = (AllowAny,)
+
+    @extend_schema(tags=["tutorials"], responses={200: TutorialDetailSerializer, **errors(404)})
+    def get(self, request: Request, code: UUID) -> Response:
+        try:
+            tutorial = selectors.visible_tutorial(user=request.user, code=str(code))
+        except Tutorial.DoesNotExist as exc:
+            raise exceptions.NotFound() from exc
+        return Response(TutorialDetailSerializer(tutorial).data)
+
+
+class AssociationTutorialAPIView(AssociationAPIView):
+    def get_tutorial(self, code: UUID) -> Tutorial:
+        tutorial = selectors.with_steps(self.access.association.tutorials.all()).filter(code=code).first()
+        if tutorial is None:
+            raise exceptions.NotFound()
+        return tutorial
+
+    def detail(self, code: UUID, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(TutorialDetailSerializer(self.get_tutorial(code)).data, status=status_code)
+
+
+class AssociationTutorialListView(AssociationTutorialAPIView):
+    """The association's tutorials, drafts included, last changed first; members write new ones."""
+
+    required_permissions = {"GET": "shared_tools.tutorials:view", "POST": "shared_tools.tutorials:write"}
+
+    @extend_schema(tags=["tutorials"], responses={200: TutorialSummarySerializer(many=True), **errors(401, 404)})
+    def get(self, request: Request, association_slug: str) -> Response:
+        return self.paginated(selectors.tutorials_of(self.access.association), TutorialSummarySerializer)
+
+    @extend_schema(
+        tags=["tutorials"],
+        request=TutorialWriteSerializer,
+        responses={201: TutorialDetailSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, association_slug: str) -> Response:
+        data = valid_data(TutorialWriteSerializer, request)
+        tutorial = services.create_tutorial(access=self.access, **_tutorial_fields(data))
+        return self.detail(tutorial.code, status.HTTP_201_CREATED)
+
+
+class AssociationTutorialDetailView(AssociationTutorialAPIView):
+    """One of the association's tutorials; its author (or the board) changes or deletes it."""
+
+    required_permissions = {
+        "GET": "shared_tools.tutorials:view",
+        "PATCH": "shared_tools.tutorials:write",
+        "DELETE": "shared_tools.tutorials:write",
+    }
+
+    @extend_schema(tags=["tutorials"], responses={200: TutorialDetailSerializer, **errors(401, 404)})
+    def get(self, request: Request, association_slug: str, code: UUID) -> Response:
+        return self.detail(code)
+
+    @extend_schema(
+        tags=["tutorials"],
+        request=TutorialUpdateSerializer,
+        responses={200: TutorialDetailSerializer, **errors(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, association_slug: str, code: UUID) -> Response:
+        tutorial = self.get_tutorial(code)
+        data = valid_data(TutorialUpdateSerializer, request)
+        services.update_tutorial(access=self.access, tutorial=tutorial, **_tutorial_fields(data, tutorial))
+        return self.detail(code)
+
+    @extend_schema(tags=["tutorials"], responses={204: None, **errors(401, 403, 404)})
+    def delete(self, request: Request, association_slug: str, code: UUID) -> Response:
+        services.delete_tutorial(access=self.access, tutorial=self.get_tutorial(code))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TutorialPublishView(AssociationTutorialAPIView):
+    """Publish a draft: readable as far as its visibility says. Publishing twice changes nothing."""
+
+    required_permissions = {"POST": "shared_tools.tutorials:write"}
+
+    @extend_schema(tags=["tutorials"], request=None, responses={200: TutorialDetailSerializer, **errors(401, 403, 404)})
+    def post(self, request: Request, association_slug: str, code: UUID) -> Response:
+        services.publish_tutorial(access=self.access, tutorial=self.get_tutorial(code))
+        return self.detail(code)
+
+
+class TutorialCopyView(AssociationTutorialAPIView):
+    """Copy a tutorial the caller may read (from any association) into this one, as a draft."""
+
+    required_permissions = {"POST": "shared_tools.tutorials:write"}
+
+    @extend_schema(tags=["tutorials"], request=None, responses={201: TutorialDetailSerializer, **errors(401, 403, 404)})
+    def post(self, request: Request, association_slug: str, code: UUID) -> Response:
+        try:
+            source = selectors.visible_tutorial(user=request.user, code=str(code))
+        except Tutorial.DoesNotExist as exc:
+            raise exceptions.NotFound() from exc
+        copy = services.copy_tutorial(access=self.access, source=source)
+        return self.detail(copy.code, status.HTTP_201_CREATED)
+
+
+class TutorialHelpedView(AssociationTutorialAPIView):
+    """“It helped me” on one of the association's published tutorials (once per person)."""
+
+    required_permissions = {"POST": "shared_tools.tutorials:write"}
+
+    @extend_schema(tags=["tutorials"], request=None, responses={200: HelpedSerializer, **errors(401, 403, 404)})
+    def post(self, request: Request, association_slug: str, code: UUID) -> Response:
+        count = services.mark_helped(user=signed_in_user(request), tutorial=self.get_tutorial(code))
+        return Response(HelpedSerializer({"helped_count": count}).data)
+
+
+class TutorialQuestionListView(AssociationTutorialAPIView):
+    """Questions on one of the association's tutorials, oldest first, with their answers."""
+
+    required_permissions = {"GET": "shared_tools.tutorials:view", "POST": "shared_tools.tutorials:write"}
+
+    @extend_schema(tags=["tutorials"], responses={200: TutorialQuestionSerializer(many=True), **errors(401, 404)})
+    def get(self, request: Request, association_slug: str, code: UUID) -> Response:
+        return self.paginated(selectors.questions_on(self.get_tutorial(code)), TutorialQuestionSerializer)
+
+    @extend_schema(
+        tags=["tutorials"],
+        request=TextInputSerializer,
+        responses={201: TutorialQuestionSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, association_slug: str, code: UUID) -> Response:
+        tutorial = self.get_tutorial(code)
+        data = valid_data(TextInputSerializer, request)
+        question = services.ask_question(user=signed_in_user(request), tutorial=tutorial, body=data["body"])
+        question = selectors.questions_on(tutorial).get(pk=question.pk)
+        return Response(TutorialQuestionSerializer(question).data, status=status.HTTP_201_CREATED)
+
+
+class TutorialAnswerView(AssociationTutorialAPIView):
+    """Answer a question: the tutorial's author, or a member who masters or can help with one of its tools."""
+
+    required_permissions = {"POST": "shared_tools.tutorials:write"}
+
+    @extend_schema(
+        tags=["tutorials"],
+        request=TextInputSerializer,
+        responses={201: TutorialAnswerSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, association_slug: str, code: UUID) -> Response:
+        question = (
+            TutorialQuestion.objects.filter(association=self.access.association, code=code)
+            .select_related("tutorial")
+            .first()
+        )
+        if question is None:
+            raise exceptions.NotFound()
+        data = valid_data(TextInputSerializer, request)
+        answer = services.answer_question(user=signed_in_user(request), question=question, body=data["body"])
+        return Response(TutorialAnswerSerializer(answer).data, status=status.HTTP_201_CREATED)
+
+
+TUTORIALS = f"{ASSOCIATION}tutorials/"
+
+urlpatterns += [
+    path("tutorials/", TutorialLibraryView.as_view(), name="tutorial-library"),
+    path("tutorials/<uuid:code>/", TutorialReadView.as_view(), name="tutorial-read"),
+    path(TUTORIALS, AssociationTutorialListView.as_view(), name="tutorial-list"),
+    path(f"{TUTORIALS}questions/<uuid:code>/answers/", TutorialAnswerView.as_view(), name="tutorial-answer"),
+    path(f"{TUTORIALS}<uuid:code>/", AssociationTutorialDetailView.as_view(), name="tutorial-detail"),
+    path(f"{TUTORIALS}<uuid:code>/publish/", TutorialPublishView.as_view(), name="tutorial-publish"),
+    path(f"{TUTORIALS}<uuid:code>/copy/", TutorialCopyView.as_view(), name="tutorial-copy"),
+    path(f"{TUTORIALS}<uuid:code>/helped/", TutorialHelpedView.as_view(), name="tutorial-helped"),
+    path(f"{TUTORIALS}<uuid:code>/questions/", TutorialQuestionListView.as_view(), name="tutorial-questions"),
 ]

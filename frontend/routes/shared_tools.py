@@ -20,6 +20,7 @@ association_urlpatterns = [
     path("know-how/help/", tutorials.request_help, name="request_help"),
     path("tutorials/", tutorials.association_tutorials, name="association_tutorials"),
     path("tutorials/new/", tutorials.tutorial_new, name="tutorial_new"),
+    path("tutorials/preview/", tutorials.tutorial_preview, name="tutorial_preview"),
     path("tutorials/<uuid:code>/", tutorials.association_tutorial, name="association_tutorial"),
     path("tutorials/<uuid:code>/edit/", tutorials.tutorial_edit, name="tutorial_edit"),
     path("tutorials/<uuid:code>/publish/", tutorials.tutorial_publish, name="tutorial_publish"),

@@ -27,10 +27,10 @@ from governance.calendar import calendar_token, membership_for_token, render_cal
 from governance.models import Choice, Decision, Method, Proposal, ProposalKind, Status
 from governance.register import decisions_for_verification, verify_register
 from hub.markdown import render_markdown
-from notifications.selectors import subscription_state
 from hub.models import Electorate, Threshold
 from hub.permissions import Access
 from hub.tenancy import association_scope
+from notifications.selectors import subscription_state
 from shared_tools.models import Stage, Tool
 
 from ..access import AuthedRequest, association_view, template_access

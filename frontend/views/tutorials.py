@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+import re
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hub.markdown import render_markdown
 from hub.permissions import Access
 from hub.selectors import memberships_of_user
 from shared_tools import selectors, services
@@ -392,6 +394,19 @@ def _editor(
     formset: Any,
     status: int = 200,
 ) -> HttpResponse:
+    # With JavaScript, htmx previews each step as it is typed; without it the form is unchanged.
+    preview_url = reverse("frontend:tutorial_preview", kwargs={"association_slug": access.association.slug})
+    for step_form in formset.forms:
+        step_form.fields["body"].widget.attrs.update(
+            {
+                "hx-post": preview_url,
+                "hx-trigger": "keyup changed delay:500ms",
+                "hx-target": f"#{step_form.prefix}-preview",
+                "hx-swap": "innerHTML",
+                # Only this textarea is sent, not the whole form with its files.
+                "hx-params": step_form["body"].html_name,
+            }
+        )
     context = template_access(access) | {
         "tutorial": tutorial,
         "form": form,
@@ -458,6 +473,31 @@ def tutorial_edit(request: AuthedRequest, access: Access, code: UUID) -> HttpRes
         initial=[{"code": s.code, "body": s.body, "image_alt": s.image_alt} for s in tutorial.steps.all()],
     )
     return _editor(request, access, tutorial, form, formset)
+
+
+PREVIEW_MAX_CHARS = 20_000
+_STEP_BODY = re.compile(r"steps-\d+-body")
+
+
+@require_POST
+@association_view("shared_tools.tutorials:write")
+def tutorial_preview(request: AuthedRequest, access: Access) -> HttpResponse:
+    """A step's Markdown as the tutorial will show it (htmx, from the editor): a fragment.
+
+    The editor sends only the one `steps-N-body` field it previews (`hx-params`); `body` works too.
+    """
+    texts = [
+        value
+        for name in request.POST
+        if name == "body" or _STEP_BODY.fullmatch(name)
+        for value in request.POST.getlist(name)
+    ]
+    if len(texts) != 1:
+        return render(request, "tutorials/_preview.html", {"error": _("Send one text to preview.")}, status=400)
+    if len(texts[0]) > PREVIEW_MAX_CHARS:
+        error = _("The text is too long to preview (%(n)s characters at most).") % {"n": PREVIEW_MAX_CHARS}
+        return render(request, "tutorials/_preview.html", {"error": error}, status=400)
+    return render(request, "tutorials/_preview.html", {"html": render_markdown(texts[0])})
 
 
 @require_POST
