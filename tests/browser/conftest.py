@@ -22,8 +22,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    # Function scope: Playwright's sync API keeps an event loop running while it is open, which
+    # would break the asyncio tests (websockets) that run after it in the same process.
     if not shutil.which(CHROMIUM):
         message = f"this test needs Chromium at {CHROMIUM} (apt-get install chromium)"
         if settings.REQUIRE_SERVICES:
