@@ -32,8 +32,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hub.markdown import render_markdown
+from hub.models import User
 from hub.permissions import Access
 from hub.selectors import memberships_of_user
+from hub.tenancy import association_scope
+from notifications.selectors import subscription_state
 from shared_tools import selectors, services
 from shared_tools.images import clean_image
 from shared_tools.models import (
@@ -203,6 +206,14 @@ def tutorial_detail(request: HttpRequest, code: UUID) -> HttpResponse:
         "copy_to": _writable_associations(request),
         "licence_url": LICENCE_URLS.get(ContentLicence(tutorial.licence)),
     }
+    # Subscriptions live in the owning association: its members may follow or mute the tutorial.
+    user = request.user
+    if isinstance(user, User) and memberships_of_user(user).filter(association_id=tutorial.association_id).exists():
+        with association_scope(tutorial.association_id):
+            context["follow_state"] = subscription_state(
+                user, tutorial.association, target_kind="tutorial", target_code=tutorial.code
+            )
+        context["follow_association"] = tutorial.association
     return render(request, "tutorials/detail.html", context)
 
 

@@ -245,3 +245,12 @@ def test_a_learner_sees_who_can_help_and_asks_for_help(login, association, tool,
     assert response.status_code == 302
     with scopes_disabled():
         assert Event.objects.get(kind="help.requested").recipient_ids == [alice.pk]
+
+
+def test_a_member_of_the_owning_association_can_follow_a_tutorial(client, make_tutorial, bob, charlie):
+    tutorial = make_tutorial(visibility=TutorialVisibility.PUBLIC)
+    address = reverse("frontend:tutorial_detail", kwargs={"code": tutorial.code})
+    client.force_login(bob)
+    assert 'name="target_kind" value="tutorial"' in client.get(address).content.decode()
+    client.force_login(charlie)
+    assert 'name="target_kind"' not in client.get(address).content.decode()
