@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from itertools import batched
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Min, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, Count, F, Min, Model, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,13 +42,13 @@ from .models import (
     Subscription,
     SubscriptionState,
 )
-from .push import push_to_user
+from .push import push_to_user, push_to_users
 from .registry import Audience
-from .rules import Attention, is_paused, latest_digest_slot, route
+from .rules import Attention, Delivery, DigestSlot, is_paused, latest_digest_slot, route
 
 logger = logging.getLogger(__name__)
 
-FAN_OUT_BATCH_SIZE = 500
+FAN_OUT_BATCH_SIZE = 2000
 # An email that failed this many times is left alone (the notifications stay in the inbox).
 MAX_EMAIL_ATTEMPTS = 8
 MAX_DIGEST_ATTEMPTS = 24
@@ -105,13 +105,36 @@ def _recipient_rows(event: Event, audience: Audience) -> list[dict[str, Any]]:
     )
 
 
-def _attention(row: Mapping[str, Any]) -> Attention:
-    if row["user__notification_settings__id"] is None:
-        return Attention(time_zone=row["user__time_zone"])
-    return Attention(
-        time_zone=row["user__time_zone"],
-        **{name: row[f"user__notification_settings__{name}"] for name in selectors.ATTENTION_FIELDS},
+@cache
+def _attention_keys(prefix: str) -> tuple[str, str, tuple[str, ...]]:
+    return (
+        f"{prefix}time_zone",
+        f"{prefix}notification_settings__id",
+        tuple(f"{prefix}notification_settings__{name}" for name in selectors.ATTENTION_FIELDS),
     )
+
+
+def _attention(
+    row: Mapping[str, Any], cache: dict[tuple[Any, ...], Attention] | None = None, *, prefix: str = "user__"
+) -> Attention:
+    """The person's Attention from a row of `values()` through `prefix` (their user).
+
+    `cache` shares one instance between equal settings (most people share a handful).
+    """
+    zone_key, settings_key, field_keys = _attention_keys(prefix)
+    if row[settings_key] is None:
+        key: tuple[Any, ...] = (row[zone_key],)
+    else:
+        key = (row[zone_key], *(row[name] for name in field_keys))
+    if cache is not None and (cached := cache.get(key)) is not None:
+        return cached
+    if len(key) == 1:
+        attention = Attention(time_zone=key[0])
+    else:
+        attention = Attention(time_zone=key[0], **dict(zip(selectors.ATTENTION_FIELDS, key[1:], strict=True)))
+    if cache is not None:
+        cache[key] = attention
+    return attention
 
 
 def _planned_emails_by_day(user_ids: list[int], attentions: Mapping[int, Attention], now: datetime) -> dict[int, dict]:
@@ -133,14 +156,71 @@ def _planned_emails_by_day(user_ids: list[int], attentions: Mapping[int, Attenti
     return counts
 
 
+def _columns(model: type[Model], *names: str) -> str:
+    """The quoted, comma-separated columns of these fields, for raw SQL."""
+    return ", ".join(connection.ops.quote_name(str(model._meta.get_field(name).column)) for name in names)  # type: ignore[union-attr]
+
+
+def _insert_notifications(event: Event, rows: list[tuple[UUID, int, str, bool]]) -> dict[int, int]:
+    """Insert (code, recipient id, route, in digest) for the event; skip existing (event, recipient).
+
+    One statement, no model instances, and `RETURNING` says which rows were really inserted (a
+    second run inserts nothing and returns nothing), so no read-back. PostgreSQL gets the rows as
+    arrays (one statement whatever the batch); other databases (SQLite ≥ 3.35) a multi-row VALUES
+    cut to their parameter limit. Returns recipient id → notification id of the new rows.
+    """
+    meta = Notification._meta
+    table = connection.ops.quote_name(meta.db_table)
+    field = meta.get_field
+    names = ["code", "recipient", "route", "in_digest", "association", "event", "category", "created_at"]
+    columns = _columns(Notification, *names)
+    conflict = _columns(Notification, "event", "recipient")
+    returning = _columns(Notification, "recipient", "id")
+    constants = [
+        event.association_id,
+        event.pk,
+        event.category,
+        field("created_at").get_db_prep_value(event.created_at, connection),  # type: ignore[union-attr]
+    ]
+    inserted: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            codes, recipients, routes, digests = (list(column) for column in zip(*rows, strict=True))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names from the model, values as parameters)
+                "SELECT code, recipient, route, in_digest, %s, %s, %s, %s "
+                "FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::boolean[]) "
+                "AS t(code, recipient, route, in_digest) "
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}",
+                [*constants, codes, recipients, routes, digests],
+            )
+            inserted.update(cursor.fetchall())
+            return inserted
+        code_field = field("code")
+        per_statement = max(1, (connection.features.max_query_params or 999) // len(names))
+        for chunk in batched(rows, per_statement):
+            values = []
+            for code, recipient_id, route_name, in_digest in chunk:
+                values += [code_field.get_db_prep_value(code, connection), recipient_id, route_name, in_digest]  # type: ignore[union-attr]
+                values += constants
+            placeholders = ", ".join(["(" + ", ".join(["%s"] * len(names)) + ")"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608 (as above)
+                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}",
+                values,
+            )
+            inserted.update(cursor.fetchall())
+    return inserted
+
+
 @transaction.atomic
 def fan_out(*, event: Event, now: datetime | None = None) -> int:
     """Turn the event into one notification per recipient; plan emails and pushes. Needs the scope.
 
-    Set-based: per batch of recipients one read of their planned emails, one `bulk_create`
-    (ignore_conflicts, so a second run inserts nothing), one read-back of what was really
-    inserted, one `bulk_create` of outbox emails and one count for the pushes. Returns how many
-    notifications were created.
+    Set-based: per batch of recipients one read of the planned emails of those who may get an
+    immediate one, one `INSERT … ON CONFLICT DO NOTHING RETURNING` (a second run inserts nothing),
+    one `bulk_create` of outbox emails, one grouped count of unread notifications and one
+    after-commit callback sending the batch's pushes. Returns how many notifications were created.
     """
     now = now or timezone.now()
     try:
@@ -150,50 +230,53 @@ def fan_out(*, event: Event, now: datetime | None = None) -> int:
         Event.objects.filter(pk=event.pk).update(fanned_out_at=now)
         return 0
     rows = _recipient_rows(event, event_type.audience)
+    default_mode = DEFAULT_MODES[event.category]
+    # Most members share a handful of settings: one Attention each, and one routing decision per
+    # (mode, follow/mute, settings) when no email is planned for them (`route` is pure, `now` fixed).
+    attention_cache: dict[tuple[Any, ...], Attention] = {}
+    route_cache: dict[tuple[str, str | None, Attention], Delivery] = {}
     created = 0
     emails_due_now = False
     for batch in batched(rows, FAN_OUT_BATCH_SIZE):
-        attentions = {row["user_id"]: _attention(row) for row in batch}
-        planned = _planned_emails_by_day(list(attentions), attentions, now)
-        candidates: list[Notification] = []
-        deliveries = {}
+        attentions = {row["user_id"]: _attention(row, attention_cache) for row in batch}
+        # Only a member in "immediate" mode (and not muting the target) can be sent an email.
+        may_email = [
+            row["user_id"]
+            for row in batch
+            if (row["mode"] or default_mode) == Mode.IMMEDIATE and row["subscription"] != SubscriptionState.MUTE
+        ]
+        planned = _planned_emails_by_day(may_email, attentions, now) if may_email else {}
+        deliveries: dict[int, tuple[UUID, Delivery]] = {}
         for row in batch:
             user_id = row["user_id"]
-            delivery = route(
-                mode=row["mode"] or DEFAULT_MODES[event.category],
-                attention=attentions[user_id],
-                now=now,
-                subscription=row["subscription"],
-                emails_by_day=planned.get(user_id),
-            )
-            if not delivery.inbox:
-                continue
-            code = uuid4()
-            deliveries[code] = delivery
-            candidates.append(
-                Notification(
-                    code=code,
-                    association_id=event.association_id,
-                    event_id=event.pk,
-                    recipient_id=user_id,
-                    category=event.category,
-                    created_at=event.created_at,
-                    route=delivery.route,
-                    in_digest=delivery.digest,
+            mode = row["mode"] or default_mode
+            attention = attentions[user_id]
+            by_day = planned.get(user_id)
+            if by_day:
+                delivery = route(
+                    mode=mode, attention=attention, now=now, subscription=row["subscription"], emails_by_day=by_day
                 )
-            )
-        if not candidates:
+            else:
+                key = (mode, row["subscription"], attention)
+                cached = route_cache.get(key)
+                if cached is None:
+                    cached = route_cache[key] = route(
+                        mode=mode, attention=attention, now=now, subscription=row["subscription"]
+                    )
+                delivery = cached
+            if delivery.inbox:
+                deliveries[user_id] = (uuid4(), delivery)
+        if not deliveries:
             continue
-        Notification.objects.bulk_create(candidates, ignore_conflicts=True)
-        # Rows that already existed (a second run) kept their own codes: only ours are new.
-        inserted = list(
-            Notification.objects.filter(code__in=list(deliveries)).values_list("pk", "code", "recipient_id")
+        inserted = _insert_notifications(
+            event,
+            [(code, user_id, delivery.route, delivery.digest) for user_id, (code, delivery) in deliveries.items()],
         )
         created += len(inserted)
         outbox = []
         pushed = []
-        for pk, code, user_id in inserted:
-            delivery = deliveries[code]
+        for user_id, pk in inserted.items():
+            code, delivery = deliveries[user_id]
             if delivery.email_at is not None:
                 outbox.append(
                     OutboxEmail(
@@ -206,18 +289,24 @@ def fan_out(*, event: Event, now: datetime | None = None) -> int:
                 emails_due_now = emails_due_now or delivery.email_at <= now
             if delivery.push:
                 pushed.append((user_id, code))
-        OutboxEmail.objects.bulk_create(outbox, ignore_conflicts=True)
+        if outbox:
+            OutboxEmail.objects.bulk_create(outbox, ignore_conflicts=True)
         if pushed:
             counts = selectors.unread_counts([user_id for user_id, _code in pushed])
-            for user_id, code in pushed:
-                push_to_user(
-                    user_id,
-                    {
-                        "kind": "unread",
-                        "count": counts.get(user_id, 0),
-                        "notification": {"code": str(code), "title": event.title},
-                    },
-                )
+            notification = {"title": event.title}
+            push_to_users(
+                [
+                    (
+                        user_id,
+                        {
+                            "kind": "unread",
+                            "count": counts.get(user_id, 0),
+                            "notification": notification | {"code": str(code)},
+                        },
+                    )
+                    for user_id, code in pushed
+                ]
+            )
     Event.objects.filter(pk=event.pk).update(fanned_out_at=now)
     if emails_due_now:
         # Robust: if the broker is down, the beat's `send_due_emails` pass sends them instead.
@@ -510,18 +599,29 @@ def due_digests(*, now: datetime, frequency: str | None = None) -> list[PlannedD
         .order_by("recipient_id")
     )
     planned = []
+    attentions: dict[tuple[Any, ...], Attention] = {}
+    # Whether a person is due depends on their settings and `now` only: decided once per settings.
+    slots: dict[Attention, DigestSlot | None] = {}
     for row in pending:
-        renamed = {key.replace("recipient__", "user__", 1): value for key, value in row.items()}
-        attention = _attention(renamed)
-        if frequency and attention.digest_frequency != frequency:
-            continue
-        if attention.paused_until is not None and now.astimezone(attention.zone).date() <= attention.paused_until:
-            continue
-        slot = latest_digest_slot(attention, now)
+        attention = _attention(row, attentions, prefix="recipient__")
+        if attention in slots:
+            slot = slots[attention]
+        else:
+            slot = slots[attention] = _due_slot(attention, now, frequency)
         if slot is None or row["first"] > slot.at:
             continue
         planned.append(PlannedDigest(row["recipient_id"], slot.period, slot.at, row["items"]))
     return planned
+
+
+def _due_slot(attention: Attention, now: datetime, frequency: str | None) -> DigestSlot | None:
+    """The slot of a person with these settings at `now`; None when they want none now (other
+    frequency, paused, never)."""
+    if frequency and attention.digest_frequency != frequency:
+        return None
+    if attention.paused_until is not None and now.astimezone(attention.zone).date() <= attention.paused_until:
+        return None
+    return latest_digest_slot(attention, now)
 
 
 def claim_digests(*, now: datetime, frequency: str | None = None) -> list[int]:
@@ -531,11 +631,33 @@ def claim_digests(*, now: datetime, frequency: str | None = None) -> list[int]:
     runs of earlier passes (a worker that died between claim and send) are returned too.
     """
     planned = due_digests(now=now, frequency=frequency)
-    with transaction.atomic():
-        DigestRun.objects.bulk_create(
-            [DigestRun(recipient_id=p.recipient_id, period=p.period, cutoff=p.cutoff, claimed_at=now) for p in planned],
-            ignore_conflicts=True,
-        )
+    if connection.vendor == "postgresql" and planned:
+        # One statement with the runs as arrays: no model instance per person.
+        columns = _columns(DigestRun, "recipient", "period", "cutoff", "claimed_at", "item_count", "attempts")
+        conflict = _columns(DigestRun, "recipient", "period")
+        table = connection.ops.quote_name(DigestRun._meta.db_table)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names from the model)
+                "SELECT recipient, period, cutoff, %s, 0, 0 "
+                "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS t(recipient, period, cutoff) "
+                f"ON CONFLICT ({conflict}) DO NOTHING",
+                [
+                    now,
+                    [p.recipient_id for p in planned],
+                    [p.period for p in planned],
+                    [p.cutoff for p in planned],
+                ],
+            )
+    else:
+        with transaction.atomic():
+            DigestRun.objects.bulk_create(
+                [
+                    DigestRun(recipient_id=p.recipient_id, period=p.period, cutoff=p.cutoff, claimed_at=now)
+                    for p in planned
+                ],
+                ignore_conflicts=True,
+            )
     unsent = DigestRun.objects.filter(sent_at__isnull=True, attempts__lt=MAX_DIGEST_ATTEMPTS)
     return list(unsent.order_by("claimed_at", "pk").values_list("pk", flat=True))
 
