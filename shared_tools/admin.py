@@ -5,11 +5,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    Assessment,
     Category,
+    DiagnosticAnswer,
     HostingOption,
     Platform,
     Provenance,
     Referent,
+    RoadmapStep,
     Tool,
     ToolProposal,
     ToolRelation,
@@ -253,3 +256,23 @@ class TutorialAnswerAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return True
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ReadOnlyAdmin):
+    list_display = ["association", "version", "score", "taken_at", "with_advisor", "source"]
+    list_filter = ["version", "source"]
+    list_select_related = ["association"]
+
+
+@admin.register(DiagnosticAnswer)
+class DiagnosticAnswerAdmin(ReadOnlyAdmin):
+    list_display = ["assessment", "question_id", "answer_id", "points"]
+    list_select_related = ["assessment"]
+
+
+@admin.register(RoadmapStep)
+class RoadmapStepAdmin(ReadOnlyAdmin):
+    list_display = ["association", "key", "status", "postponed_until", "proposed_at"]
+    list_filter = ["status"]
+    list_select_related = ["association"]

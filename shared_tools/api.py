@@ -33,8 +33,11 @@ from hub.markdown import render_markdown
 from hub.models import Membership
 
 from . import selectors, services
+from .diagnostic.questionnaire import load_questionnaire
 from .filters import ToolFilter
 from .models import (
+    Assessment,
+    AssessmentSource,
     Category,
     ContentLicence,
     DataLocation,
@@ -45,8 +48,11 @@ from .models import (
     Pricing,
     ProposalStatus,
     Referent,
+    RoadmapStep,
     Source,
     Stage,
+    StepLink,
+    StepStatus,
     Tool,
     ToolKind,
     ToolProposal,
@@ -1204,4 +1210,238 @@ urlpatterns += [
     path(f"{TUTORIALS}<uuid:code>/copy/", TutorialCopyView.as_view(), name="tutorial-copy"),
     path(f"{TUTORIALS}<uuid:code>/helped/", TutorialHelpedView.as_view(), name="tutorial-helped"),
     path(f"{TUTORIALS}<uuid:code>/questions/", TutorialQuestionListView.as_view(), name="tutorial-questions"),
+]
+
+
+# Diagnostic and roadmap --------------------------------------------------------------------------
+#
+# The questionnaire is public data (the current version). Diagnostics and roadmap steps live under
+# `associations/<association_slug>/diagnostic/`: members and conseillers read, the board and
+# administrators take the diagnostic and act on the steps.
+
+AssessmentSourceField = enum_field(AssessmentSource, "AssessmentSource")
+StepStatusField = enum_field(StepStatus, "RoadmapStepStatus")
+StepLinkField = enum_field(StepLink, "RoadmapStepLink")
+
+
+class QuestionnaireAnswerSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
+    points = serializers.IntegerField(read_only=True)
+
+
+class QuestionnaireQuestionSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    text = serializers.CharField(read_only=True)
+    help = serializers.CharField(read_only=True)
+    answers = QuestionnaireAnswerSerializer(many=True, read_only=True)
+
+
+class QuestionnaireDimensionSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    questions = QuestionnaireQuestionSerializer(many=True, read_only=True)
+
+
+class QuestionnaireSerializer(serializers.Serializer):
+    version = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    introduction = serializers.CharField(read_only=True)
+    dimensions = QuestionnaireDimensionSerializer(many=True, read_only=True)
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    source = AssessmentSourceField(read_only=True)  # type: ignore[assignment]
+    recorded_by = serializers.CharField(source="taken_by.display_name", read_only=True, default=None, allow_null=True)
+    scores = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True, help_text=gettext_lazy("Dimension id → score (0–100).")
+    )
+
+    class Meta:
+        model = Assessment
+        fields = ["code", "version", "taken_at", "recorded_by", "with_advisor", "source", "score", "scores"]
+        read_only_fields = fields
+
+
+class AssessmentDetailSerializer(AssessmentSerializer):
+    answers = serializers.DictField(
+        source="answer_ids",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=gettext_lazy("Question id → answer id, in the questionnaire of `version`."),
+    )
+
+    class Meta(AssessmentSerializer.Meta):
+        fields = [*AssessmentSerializer.Meta.fields, "answers"]
+        read_only_fields = fields
+
+
+class AssessmentCreateSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=serializers.CharField(max_length=80),
+        help_text=gettext_lazy("Question id → answer id, for every question of the current version."),
+    )
+    with_advisor = serializers.BooleanField(default=False)
+    source = AssessmentSourceField(default=AssessmentSource.ONLINE)  # type: ignore[assignment]
+
+
+class RoadmapStepSerializer(serializers.ModelSerializer):
+    status = StepStatusField(read_only=True)
+    link_kind = StepLinkField(read_only=True)
+    tool = ToolRefSerializer(read_only=True, allow_null=True)
+    tutorial = serializers.UUIDField(source="tutorial.code", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = RoadmapStep
+        fields = [
+            "code",
+            "key",
+            "dimension",
+            "title",
+            "detail",
+            "status",
+            "postponed_until",
+            "reason",
+            "proposed_at",
+            "link_kind",
+            "tool",
+            "tutorial",
+            "search",
+        ]
+        read_only_fields = fields
+
+
+class StepPostponeSerializer(serializers.Serializer):
+    until = serializers.DateField()
+    reason = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+
+
+class StepDismissSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class QuestionnaireView(HubAPIView):
+    """The current version of the diagnostic questionnaire (public data)."""
+
+    permission_classes = (AllowAny,)
+
+    @extend_schema(tags=["diagnostic"], responses={200: QuestionnaireSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(QuestionnaireSerializer(load_questionnaire()).data)
+
+
+class DiagnosticAPIView(AssociationAPIView):
+    def get_assessment(self, code: UUID) -> Assessment:
+        try:
+            assessment = selectors.assessment_in(self.access.association, code=str(code))
+        except Assessment.DoesNotExist as exc:
+            raise exceptions.NotFound() from exc
+        assessment.answer_ids = selectors.answers_of(assessment)  # type: ignore[attr-defined]
+        return assessment
+
+    def get_step(self, code: UUID) -> RoadmapStep:
+        try:
+            return selectors.step_in(self.access.association, code=str(code))
+        except RoadmapStep.DoesNotExist as exc:
+            raise exceptions.NotFound() from exc
+
+
+class AssessmentListView(DiagnosticAPIView):
+    """The association's diagnostics, newest first; the board records a new one."""
+
+    required_permissions = {"GET": "shared_tools.diagnostic:view", "POST": "shared_tools.diagnostic:take"}
+
+    @extend_schema(tags=["diagnostic"], responses={200: AssessmentSerializer(many=True), **errors(401, 404)})
+    def get(self, request: Request, association_slug: str) -> Response:
+        return self.paginated(selectors.assessments_of(self.access.association), AssessmentSerializer)
+
+    @extend_schema(
+        tags=["diagnostic"],
+        request=AssessmentCreateSerializer,
+        responses={201: AssessmentDetailSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, association_slug: str) -> Response:
+        assessment = services.take_assessment(access=self.access, **valid_data(AssessmentCreateSerializer, request))
+        return Response(
+            AssessmentDetailSerializer(self.get_assessment(assessment.code)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class AssessmentDetailView(DiagnosticAPIView):
+    """One diagnostic with its answers (ids in the questionnaire of its own version)."""
+
+    required_permissions = {"GET": "shared_tools.diagnostic:view"}
+
+    @extend_schema(tags=["diagnostic"], responses={200: AssessmentDetailSerializer, **errors(401, 404)})
+    def get(self, request: Request, association_slug: str, code: UUID) -> Response:
+        return Response(AssessmentDetailSerializer(self.get_assessment(code)).data)
+
+
+class RoadmapListView(DiagnosticAPIView):
+    """The steps to do and the postponed ones, oldest first."""
+
+    required_permissions = {"GET": "shared_tools.diagnostic:view"}
+
+    @extend_schema(tags=["diagnostic"], responses={200: RoadmapStepSerializer(many=True), **errors(401, 404)})
+    def get(self, request: Request, association_slug: str) -> Response:
+        return self.paginated(selectors.roadmap_of(self.access.association), RoadmapStepSerializer)
+
+
+class StepDoneView(DiagnosticAPIView):
+    """Mark a step done: the next one is proposed."""
+
+    required_permissions = {"POST": "shared_tools.diagnostic:take"}
+
+    @extend_schema(
+        tags=["diagnostic"], request=None, responses={200: RoadmapStepSerializer, **errors(400, 401, 403, 404)}
+    )
+    def post(self, request: Request, association_slug: str, code: UUID) -> Response:
+        step = services.complete_step(access=self.access, step=self.get_step(code))
+        return Response(RoadmapStepSerializer(step).data)
+
+
+class StepPostponeView(DiagnosticAPIView):
+    """Put a step aside until a date (it comes back on the list then)."""
+
+    required_permissions = {"POST": "shared_tools.diagnostic:take"}
+
+    @extend_schema(
+        tags=["diagnostic"],
+        request=StepPostponeSerializer,
+        responses={200: RoadmapStepSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, association_slug: str, code: UUID) -> Response:
+        step = self.get_step(code)
+        data = valid_data(StepPostponeSerializer, request)
+        step = services.postpone_step(access=self.access, step=step, until=data["until"], reason=data["reason"])
+        return Response(RoadmapStepSerializer(step).data)
+
+
+class StepDismissView(DiagnosticAPIView):
+    """Drop a step for good, saying why; another one is proposed."""
+
+    required_permissions = {"POST": "shared_tools.diagnostic:take"}
+
+    @extend_schema(
+        tags=["diagnostic"],
+        request=StepDismissSerializer,
+        responses={200: RoadmapStepSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, association_slug: str, code: UUID) -> Response:
+        step = self.get_step(code)
+        data = valid_data(StepDismissSerializer, request)
+        step = services.dismiss_step(access=self.access, step=step, reason=data["reason"])
+        return Response(RoadmapStepSerializer(step).data)
+
+
+DIAGNOSTIC = f"{ASSOCIATION}diagnostic/"
+
+urlpatterns += [
+    path("diagnostic/questionnaire/", QuestionnaireView.as_view(), name="diagnostic-questionnaire"),
+    path(f"{DIAGNOSTIC}assessments/", AssessmentListView.as_view(), name="assessment-list"),
+    path(f"{DIAGNOSTIC}assessments/<uuid:code>/", AssessmentDetailView.as_view(), name="assessment-detail"),
+    path(f"{DIAGNOSTIC}roadmap/", RoadmapListView.as_view(), name="roadmap-list"),
+    path(f"{DIAGNOSTIC}roadmap/<uuid:code>/done/", StepDoneView.as_view(), name="roadmap-step-done"),
+    path(f"{DIAGNOSTIC}roadmap/<uuid:code>/postpone/", StepPostponeView.as_view(), name="roadmap-step-postpone"),
+    path(f"{DIAGNOSTIC}roadmap/<uuid:code>/dismiss/", StepDismissView.as_view(), name="roadmap-step-dismiss"),
 ]

@@ -738,3 +738,131 @@ class TutorialAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.body[:40]}"
+
+
+# Diagnostic: self-assessments of digital maturity and the small-steps roadmap -----------------
+
+
+class AssessmentSource(models.TextChoices):
+    ONLINE = "online", _("Filled in online")
+    PAPER = "paper", _("Transcribed from the paper form")
+
+
+class Assessment(models.Model):
+    """One self-assessment taken by the association's board, on one version of the questionnaire.
+
+    The version, the answers' ids (`DiagnosticAnswer`) and the computed scores are stored, so a new
+    questionnaire version never changes an old result; `score` is the overall share (0–100) and
+    `scores` each dimension's, keyed by the dimension id of that version.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="assessments")
+    version = models.PositiveSmallIntegerField(_("questionnaire version"))
+    taken_at = models.DateTimeField(_("taken on"), default=timezone.now)
+    taken_by = models.ForeignKey(
+        "hub.User", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
+    )
+    with_advisor = models.BooleanField(_("taken with our conseiller"), default=False)
+    source = models.CharField(_("how"), max_length=8, choices=AssessmentSource.choices, default=AssessmentSource.ONLINE)
+    score = models.PositiveSmallIntegerField(_("overall score"), validators=[MaxValueValidator(100)])
+    scores = models.JSONField(_("scores per dimension"), default=dict)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("diagnostic")
+        verbose_name_plural = _("diagnostics")
+        ordering = ["-taken_at", "-pk"]
+        # The history page and the dashboard's "latest diagnostic" subquery read by this index.
+        indexes = [models.Index(fields=["association", "-taken_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__lte=100), name="assessment_score_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.association_id} v{self.version} {self.score}"
+
+
+class DiagnosticAnswer(models.Model):
+    """The answer chosen to one question of an assessment, by id, with the points it gave then."""
+
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="+")
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    question_id = models.CharField(_("question"), max_length=80)
+    answer_id = models.CharField(_("answer"), max_length=80)
+    points = models.PositiveSmallIntegerField(_("points"))
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("diagnostic answer")
+        verbose_name_plural = _("diagnostic answers")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "question_id"], name="diagnostic_answer_once_per_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id} {self.question_id}={self.answer_id}"
+
+
+class StepStatus(models.TextChoices):
+    PROPOSED = "proposed", _("To do")
+    POSTPONED = "postponed", _("Postponed")
+    DONE = "done", _("Done")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class StepLink(models.TextChoices):
+    TOOL = "tool", _("A tool of the catalogue")
+    TUTORIAL = "tutorial", _("A tutorial")
+    LIBRARY = "library", _("A search in the tutorial library")
+    PROPOSAL = "proposal", _("A proposal to adopt a tool")
+
+
+class RoadmapStep(models.Model):
+    """A small next step proposed from the weakest dimensions of the latest diagnostic.
+
+    `key` is the candidate's id in the questionnaire (plus the tool's slug for a dynamic
+    alternative): a step done or dismissed is never proposed again. The title and detail are
+    copied from the questionnaire data when proposed.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey("hub.Association", on_delete=models.CASCADE, related_name="roadmap_steps")
+    key = models.CharField(_("candidate"), max_length=200)
+    version = models.PositiveSmallIntegerField(_("questionnaire version"))
+    dimension = models.CharField(_("dimension"), max_length=80)
+    title = models.CharField(_("title"), max_length=300)
+    detail = models.TextField(_("detail"), blank=True)
+    link_kind = models.CharField(_("link"), max_length=10, choices=StepLink.choices)
+    tool = models.ForeignKey(Tool, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    tutorial = models.ForeignKey(Tutorial, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    search = models.CharField(_("words searched"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=StepStatus.choices, default=StepStatus.PROPOSED)
+    postponed_until = models.DateField(_("postponed until"), null=True, blank=True)
+    reason = models.TextField(_("reason"), max_length=2000, blank=True)
+    proposed_at = models.DateTimeField(_("proposed on"), default=timezone.now)
+    acted_at = models.DateTimeField(_("updated on"), null=True, blank=True)
+    acted_by = models.ForeignKey("hub.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("roadmap step")
+        verbose_name_plural = _("roadmap steps")
+        ordering = ["proposed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["association", "key"], name="roadmap_step_once_per_association"),
+            models.CheckConstraint(
+                condition=~Q(status=StepStatus.DISMISSED) | ~Q(reason=""), name="roadmap_step_dismissal_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=StepStatus.POSTPONED) | Q(postponed_until__isnull=False),
+                name="roadmap_step_postponement_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["association", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.association_id} {self.key} ({self.status})"

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from hub.models import Membership, User
     from hub.permissions import Access
 
-    from .models import Referent, ToolUsage, Tutorial
+    from .models import Referent, RoadmapStep, ToolUsage, Tutorial
 
 
 def can_view_stack(access: Access) -> bool:
@@ -77,3 +77,19 @@ def can_edit_tutorial(access: Access, tutorial: Tutorial) -> bool:
 
 def can_request_help(access: Access) -> bool:
     return access.is_member and access.has("shared_tools.help:request")
+
+
+# Diagnostic ------------------------------------------------------------------------------------
+
+
+def can_view_diagnostic(access: Access) -> bool:
+    return access.has("shared_tools.diagnostic:view")
+
+
+def can_take_diagnostic(access: Access) -> bool:
+    """The board and administrators take it (with their conseiller or not); conseillers only read."""
+    return access.is_member and access.has("shared_tools.diagnostic:take")
+
+
+def can_act_on_step(access: Access, step: RoadmapStep) -> bool:
+    return can_take_diagnostic(access) and step.association_id == access.association.pk

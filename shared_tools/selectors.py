@@ -6,17 +6,20 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from hub.models import Advisor, Membership, NetworkMembership
 
 from .models import (
     STAGES_IN_USE,
+    Assessment,
     Category,
     DataLocation,
     FreeSoftware,
@@ -24,7 +27,9 @@ from .models import (
     Provenance,
     Referent,
     RelationKind,
+    RoadmapStep,
     Stage,
+    StepStatus,
     Tool,
     ToolProposal,
     ToolRelation,
@@ -683,3 +688,92 @@ def tutorial_counts_by_tool(*, association: Association, user: User) -> dict[int
         .order_by()
     )
     return {row["tools"]: row["n"] for row in rows}
+
+
+# Diagnostic -------------------------------------------------------------------------------------
+
+
+def assessments_of(association: Association) -> QuerySet[Assessment]:
+    """The association's diagnostics, newest first, with who recorded them. Needs the scope."""
+    return association.assessments.select_related("taken_by").order_by("-taken_at", "-pk")
+
+
+def assessment_in(association: Association, *, code: str) -> Assessment:
+    """One diagnostic of the association. Raises Assessment.DoesNotExist (for 404). Needs the scope."""
+    return assessments_of(association).get(code=code)
+
+
+def answers_of(assessment: Assessment) -> dict[str, str]:
+    """Question id → answer id, as recorded."""
+    return dict(assessment.answers.values_list("question_id", "answer_id"))
+
+
+@dataclass
+class HistoryRow:
+    assessment: Assessment
+    # Dimension id → change since the previous diagnostic (None: first one, or a dimension that
+    # the previous version did not have).
+    deltas: dict[str, int | None]
+    overall_delta: int | None
+
+
+def history(assessments: list[Assessment]) -> list[HistoryRow]:
+    """Rows of the history table (newest first), each compared with the one before it. No query."""
+    rows = []
+    for index, assessment in enumerate(assessments):
+        previous = assessments[index + 1] if index + 1 < len(assessments) else None
+        deltas: dict[str, int | None] = {}
+        for dimension_id, value in assessment.scores.items():
+            before = previous.scores.get(dimension_id) if previous else None
+            deltas[dimension_id] = None if before is None else value - before
+        rows.append(
+            HistoryRow(
+                assessment=assessment,
+                deltas=deltas,
+                overall_delta=None if previous is None else assessment.score - previous.score,
+            )
+        )
+    return rows
+
+
+def latest_assessment_value(field_name: str) -> Subquery:
+    """For an annotation on Association rows: `field_name` of its latest diagnostic (None without)."""
+    latest = Assessment.objects.filter(association=OuterRef("pk")).order_by("-taken_at", "-pk")
+    return Subquery(latest.values(field_name)[:1])
+
+
+def active_step_filter(today: date | None = None) -> Q:
+    """Steps on the to-do list: proposed, or postponed to a date that has come."""
+    today = today or timezone.localdate()
+    return Q(status=StepStatus.PROPOSED) | Q(status=StepStatus.POSTPONED, postponed_until__lte=today)
+
+
+def roadmap_of(association: Association) -> QuerySet[RoadmapStep]:
+    """The steps to do now and the postponed ones, oldest first, with their tool and tutorial. Needs the scope."""
+    return (
+        association.roadmap_steps.filter(status__in=[StepStatus.PROPOSED, StepStatus.POSTPONED])
+        .select_related("tool", "tutorial")
+        .order_by("proposed_at", "pk")
+    )
+
+
+def step_in(association: Association, *, code: str) -> RoadmapStep:
+    """One roadmap step of the association. Raises RoadmapStep.DoesNotExist. Needs the scope."""
+    return association.roadmap_steps.select_related("tool", "tutorial").get(code=code)
+
+
+def free_alternatives_for_stack(association: Association) -> QuerySet[ToolRelation]:
+    """Free tools that replace a non-free tool in use, and that the association does not use yet."""
+    in_use = ToolUsage.objects.filter(association=association, stage__in=STAGES_IN_USE).values("tool_id")
+    return (
+        ToolRelation.objects.filter(
+            kind=RelationKind.ALTERNATIVE_TO,
+            to_tool__in=in_use,
+            from_tool__free_software=FreeSoftware.YES,
+            from_tool__discontinued=False,
+        )
+        .exclude(to_tool__free_software=FreeSoftware.YES)
+        .exclude(from_tool__in=ToolUsage.objects.filter(association=association).values("tool_id"))
+        .select_related("from_tool", "to_tool")
+        .order_by("to_tool__name", "from_tool__name")
+    )

@@ -35,6 +35,15 @@ from hub.tenancy import association_scope
 from notifications.events import publish
 
 from . import selectors
+from .diagnostic.questionnaire import (
+    Dimension,
+    Questionnaire,
+    QuestionnaireNotFound,
+    StepCandidate,
+    check_answers,
+    load_questionnaire,
+)
+from .diagnostic.questionnaire import score as score_answers
 from .events import HELP_REQUESTED, TOOL_STAGE_CHANGED, TUTORIAL_PUBLISHED
 from .images import CleanImage
 from .importers import (
@@ -46,9 +55,13 @@ from .importers import (
     parse_sill,
 )
 from .models import (
+    STAGES_IN_USE,
+    Assessment,
+    AssessmentSource,
     Category,
     ContentLicence,
     DataLocation,
+    DiagnosticAnswer,
     EaseOfUse,
     FreeSoftware,
     KnowHowLevel,
@@ -56,7 +69,10 @@ from .models import (
     ProposalStatus,
     Provenance,
     Referent,
+    RoadmapStep,
     Stage,
+    StepLink,
+    StepStatus,
     Tool,
     ToolProposal,
     ToolRelation,
@@ -76,6 +92,7 @@ from .models import (
 )
 from .naming import match_key
 from .permissions import (
+    can_act_on_step,
     can_change_stack,
     can_change_usage,
     can_declare_know_how,
@@ -84,6 +101,7 @@ from .permissions import (
     can_moderate_proposals,
     can_propose_tool,
     can_request_help,
+    can_take_diagnostic,
     can_write_tutorial,
 )
 
@@ -1117,3 +1135,218 @@ def request_help(*, access: Access, tool: Tool, message: str = "") -> list[int]:
         recipients=recipients,
     )
     return recipients
+
+
+# Diagnostic and roadmap -------------------------------------------------------------------------
+
+ROADMAP_SIZE = 3
+
+
+@transaction.atomic
+def take_assessment(
+    *,
+    access: Access,
+    answers: dict[str, str],
+    with_advisor: bool = False,
+    source: str = AssessmentSource.ONLINE,
+) -> Assessment:
+    """Record a diagnostic on the current questionnaire and refresh the roadmap.
+
+    Raises PermissionDenied (not board/admin), ValidationError keyed by the question id (an unknown
+    question or answer, a missing answer): then nothing is stored.
+    """
+    if not can_take_diagnostic(access):
+        raise PermissionDenied
+    if source not in AssessmentSource.values:
+        raise ValidationError({"source": _("Unknown way of taking the diagnostic.")})
+    questionnaire = load_questionnaire()
+    check_answers(questionnaire, answers)
+    scores = score_answers(questionnaire, answers)
+    assessment = Assessment.objects.create(
+        association=access.association,
+        version=questionnaire.version,
+        taken_by=access.user,
+        with_advisor=with_advisor,
+        source=source,
+        score=scores.overall,
+        scores=scores.dimensions,
+    )
+    rows = []
+    for question_id, answer_id in answers.items():
+        answer = questionnaire.questions_by_id[question_id][1].answer(answer_id)
+        rows.append(
+            DiagnosticAnswer(
+                association=access.association,
+                assessment=assessment,
+                question_id=question_id,
+                answer_id=answer_id,
+                points=answer.points if answer else 0,
+            )
+        )
+    DiagnosticAnswer.objects.bulk_create(rows)
+    refresh_roadmap(access=access, questionnaire=questionnaire, assessment=assessment)
+    return assessment
+
+
+@dataclass
+class _StepSpec:
+    key: str
+    title: str
+    detail: str
+    link_kind: str
+    tool: Tool | None = None
+    tutorial: Tutorial | None = None
+    search: str = ""
+
+
+class _Candidates:
+    """Resolves a questionnaire's step candidates into concrete steps for one association."""
+
+    def __init__(self, access: Access, taken: set[str]) -> None:
+        self.access = access
+        self.taken = taken
+        association = access.association
+        self.in_use = set(
+            ToolUsage.objects.filter(association=association, stage__in=STAGES_IN_USE).values_list("tool_id", flat=True)
+        )
+        self.alternatives = list(selectors.free_alternatives_for_stack(association))
+
+    def _alternative(self, candidate: StepCandidate) -> _StepSpec | None:
+        for relation in self.alternatives:
+            key = f"{candidate.id}:{relation.from_tool.slug}"
+            if key not in self.taken:
+                title = f"{candidate.title} : {relation.from_tool.name} ({relation.to_tool.name})"
+                return _StepSpec(key, title[:300], candidate.detail, StepLink.TOOL, tool=relation.from_tool)
+        return None
+
+    def resolve(self, candidate: StepCandidate) -> _StepSpec | None:
+        link = candidate.link
+        kind = link["kind"]
+        if kind == "alternative":
+            return self._alternative(candidate)
+        if kind in ("tool", "proposal"):
+            if kind == "proposal" and link.get("tool") == "alternative":
+                spec = self._alternative(candidate)
+                if spec is not None:
+                    spec.link_kind = StepLink.PROPOSAL
+                return spec
+            tool = Tool.objects.filter(slug=link.get("tool", ""), discontinued=False).first()
+            key = f"{candidate.id}:{tool.slug}" if tool else ""
+            if tool is None or tool.pk in self.in_use or key in self.taken:
+                return None
+            link_kind = StepLink.PROPOSAL if kind == "proposal" else StepLink.TOOL
+            return _StepSpec(key, candidate.title, candidate.detail, link_kind, tool=tool)
+        # A tutorial the proposing member may read, about one of the named tools or matching the words.
+        if candidate.id in self.taken:
+            return None
+        words = str(link.get("words", ""))
+        user = self.access.user
+        tutorial = None
+        if user is not None:
+            readable = selectors.visible_tutorials(user=user).filter(status=TutorialStatus.PUBLISHED)
+            slugs = link.get("tools") or []
+            tutorial = (
+                readable.filter(tools__slug__in=slugs).order_by("-helped_count", "-pk").first() if slugs else None
+            )
+            if tutorial is None and words:
+                tutorial = selectors.search_tutorials(readable, words).order_by("-helped_count", "-pk").first()
+        if tutorial is not None:
+            return _StepSpec(candidate.id, candidate.title, candidate.detail, StepLink.TUTORIAL, tutorial=tutorial)
+        return _StepSpec(candidate.id, candidate.title, candidate.detail, StepLink.LIBRARY, search=words[:200])
+
+
+def _weakest_first(questionnaire: Questionnaire, assessment: Assessment) -> list[Dimension]:
+    # Ties keep the questionnaire's order; a dimension at 100 needs no step.
+    order = {d.id: i for i, d in enumerate(questionnaire.dimensions)}
+    weak = [d for d in questionnaire.dimensions if assessment.scores.get(d.id, 100) < 100]
+    return sorted(weak, key=lambda d: (assessment.scores[d.id], order[d.id]))
+
+
+def refresh_roadmap(
+    *, access: Access, questionnaire: Questionnaire | None = None, assessment: Assessment | None = None
+) -> list[RoadmapStep]:
+    """Propose steps until ROADMAP_SIZE are on the to-do list, one per dimension in turn, weakest first.
+
+    Candidates come from the latest diagnostic's questionnaire version; a step already proposed,
+    done or dismissed (same key) is never proposed again. Returns the steps it added.
+    """
+    association = access.association
+    # Two refreshes at once (a step done while a diagnostic is recorded) must not both fill the list.
+    type(association).objects.select_for_update().filter(pk=association.pk).first()
+    assessment = assessment or selectors.assessments_of(association).first()
+    if assessment is None:
+        return []
+    if questionnaire is None or questionnaire.version != assessment.version:
+        try:
+            questionnaire = load_questionnaire(assessment.version)
+        except QuestionnaireNotFound:
+            # The version's file is no longer shipped: nothing new to propose until the next diagnostic.
+            return []
+    missing = ROADMAP_SIZE - association.roadmap_steps.filter(selectors.active_step_filter()).count()
+    if missing <= 0:
+        return []
+    taken = set(association.roadmap_steps.values_list("key", flat=True))
+    candidates = _Candidates(access, taken)
+    queues = [list(d.steps) for d in _weakest_first(questionnaire, assessment)]
+    dimensions = _weakest_first(questionnaire, assessment)
+    added: list[RoadmapStep] = []
+    while missing > 0 and any(queues):
+        for dimension, queue in zip(dimensions, queues, strict=True):
+            while queue and missing > 0:
+                spec = candidates.resolve(queue.pop(0))
+                if spec is None:
+                    continue
+                step = RoadmapStep.objects.create(
+                    association=association,
+                    key=spec.key,
+                    version=questionnaire.version,
+                    dimension=dimension.id,
+                    title=spec.title,
+                    detail=spec.detail,
+                    link_kind=spec.link_kind,
+                    tool=spec.tool,
+                    tutorial=spec.tutorial,
+                    search=spec.search,
+                )
+                taken.add(spec.key)
+                added.append(step)
+                missing -= 1
+                break
+    return added
+
+
+def _act_on_step(*, access: Access, step: RoadmapStep, **changes: Any) -> RoadmapStep:
+    if not can_act_on_step(access, step):
+        raise PermissionDenied
+    # Conditional update: of two clicks on the same step, one acts; a closed step stays closed.
+    updated = RoadmapStep.objects.filter(pk=step.pk, status__in=[StepStatus.PROPOSED, StepStatus.POSTPONED]).update(
+        acted_at=timezone.now(), acted_by=access.user, **changes
+    )
+    if updated != 1:
+        raise ValidationError(_("This step is already done or dismissed."), code="closed")
+    refresh_roadmap(access=access)
+    return selectors.step_in(access.association, code=str(step.code))
+
+
+@transaction.atomic
+def complete_step(*, access: Access, step: RoadmapStep) -> RoadmapStep:
+    """Mark a step done; the next one is proposed. Raises PermissionDenied, ValidationError."""
+    return _act_on_step(access=access, step=step, status=StepStatus.DONE)
+
+
+@transaction.atomic
+def postpone_step(*, access: Access, step: RoadmapStep, until: date, reason: str = "") -> RoadmapStep:
+    """Put a step aside until a later date (it comes back then). Raises PermissionDenied, ValidationError."""
+    if until <= timezone.localdate():
+        raise ValidationError({"until": _("Choose a date after today.")})
+    return _act_on_step(
+        access=access, step=step, status=StepStatus.POSTPONED, postponed_until=until, reason=reason.strip()
+    )
+
+
+@transaction.atomic
+def dismiss_step(*, access: Access, step: RoadmapStep, reason: str) -> RoadmapStep:
+    """Drop a step for good, saying why; another is proposed. Raises PermissionDenied, ValidationError."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why this step does not suit you.")})
+    return _act_on_step(access=access, step=step, status=StepStatus.DISMISSED, reason=reason.strip())

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ..views import catalogue, stack, tutorials
+from ..views import catalogue, diagnostic, stack, tutorials
 
 # under /a/<association_slug>/
 association_urlpatterns = [
@@ -26,6 +26,13 @@ association_urlpatterns = [
     path("tutorials/<uuid:code>/publish/", tutorials.tutorial_publish, name="tutorial_publish"),
     path("tutorials/<uuid:code>/revisions/", tutorials.tutorial_revisions, name="tutorial_revisions"),
     path("tutorials/<uuid:code>/copy/", tutorials.tutorial_copy, name="tutorial_copy"),
+    path("diagnostic/", diagnostic.diagnostic_home, name="diagnostic"),
+    path("diagnostic/take/", diagnostic.diagnostic_take, name="diagnostic_take"),
+    path("diagnostic/print/", diagnostic.diagnostic_print, name="diagnostic_print"),
+    path("diagnostic/<uuid:code>/", diagnostic.diagnostic_result, name="diagnostic_result"),
+    path("diagnostic/steps/<uuid:code>/done/", diagnostic.step_done, name="diagnostic_step_done"),
+    path("diagnostic/steps/<uuid:code>/postpone/", diagnostic.step_postpone, name="diagnostic_step_postpone"),
+    path("diagnostic/steps/<uuid:code>/dismiss/", diagnostic.step_dismiss, name="diagnostic_step_dismiss"),
 ]
 
 # elsewhere; the catalogue pages are public

@@ -47,7 +47,7 @@ from hub.tenancy import association_scope
 from notifications.models import Event
 from shared_tools.exports import BOM, DELIMITER
 from shared_tools.models import STAGES_IN_USE, FreeSoftware, Stage, ToolUsage, ToolUsageChange
-from shared_tools.selectors import _masters_count
+from shared_tools.selectors import _masters_count, latest_assessment_value
 
 from ..access import AuthedRequest, association_view, template_access
 from .common import add_service_errors
@@ -100,7 +100,8 @@ def dashboard_rows(
     - `last_activity`: the latest event published in the association (votes opened, decisions,
       stage changes, tutorials, new members, help requests…) or stack change (tools added do not
       publish an event). Two index lookups per row; comments and votes cast do not count;
-    - `open_help_count`: help requests to this network that are new or in progress.
+    - `open_help_count`: help requests to this network that are new or in progress;
+    - `diagnostic_score`, `diagnostic_at`: overall score and date of the latest diagnostic (None without).
     """
     usages = ToolUsage.objects.filter(association=OuterRef("pk"))
     trial_or_adopted = usages.filter(stage__in=[Stage.TRIAL, Stage.ADOPTED])
@@ -125,6 +126,8 @@ def dashboard_rows(
         # GREATEST returns NULL on SQLite when one side is NULL: each side falls back on the other.
         last_activity=Greatest(Coalesce(last_event, last_change), Coalesce(last_change, last_event)),
         open_help_count=_count(help_requests),
+        diagnostic_score=latest_assessment_value("score"),
+        diagnostic_at=latest_assessment_value("taken_at"),
     )
     rows = rows.annotate(
         free_share=Case(
@@ -299,7 +302,7 @@ def _local_date(value: datetime | None) -> str:
 
 
 def dashboard_csv_rows(rows: list[Association]) -> list[list[str]]:
-    """The export, headers first. The diagnostic columns stay empty until the diagnostic exists."""
+    """The export, headers first. The diagnostic columns stay empty for an association without one."""
     lines = [CSV_HEADERS]
     for row in rows:
         figures: Any = row
@@ -314,8 +317,8 @@ def dashboard_csv_rows(rows: list[Association]) -> list[list[str]]:
                 str(figures.open_proposal_count),
                 _local_date(figures.nearest_deadline),
                 _local_date(figures.last_activity),
-                "",
-                "",
+                "" if figures.diagnostic_score is None else str(figures.diagnostic_score),
+                _local_date(figures.diagnostic_at),
                 str(figures.open_help_count),
             ]
         )

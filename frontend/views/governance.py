@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -205,6 +205,23 @@ def initial_from_association(access: Access) -> dict[str, Any]:
     }
 
 
+def initial_from_query(query: QueryDict) -> dict[str, Any]:
+    """Prefill from a link (the diagnostic's "open a proposal to adopt X"): `kind`, `title`, `tool`.
+
+    Only fills the form; nothing is saved until the board submits it. Unknown values are ignored.
+    """
+    initial: dict[str, Any] = {}
+    if query.get("kind") in ProposalKind.values:
+        initial["kind"] = query["kind"]
+    title = (query.get("title") or "").strip()[:200]
+    if title:
+        initial["title"] = title
+    tool = Tool.objects.filter(slug=query.get("tool") or "", discontinued=False).first()
+    if tool is not None:
+        initial["option_1_tool"] = tool.name
+    return initial
+
+
 def initial_from_proposal(proposal: Proposal) -> dict[str, Any]:
     initial: dict[str, Any] = {
         name: getattr(proposal, name)
@@ -337,7 +354,10 @@ def proposals(request: AuthedRequest, access: Access) -> HttpResponse:
 def proposal_create(request: AuthedRequest, access: Access) -> HttpResponse:
     if not permissions.can_create_proposal(access):
         raise PermissionDenied
-    form = ProposalForm(request.POST or None, initial=initial_from_association(access))
+    initial = initial_from_association(access)
+    if request.method == "GET":
+        initial |= initial_from_query(request.GET)
+    form = ProposalForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             # Both or neither: a vote that cannot open leaves no stray draft behind.
