@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shlex
 import signal
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 from . import ROOT
 from .environment import (
     DEFAULT_DATABASE_URL,
+    LoadSampler,
     RunLock,
     SmtpSink,
     code_state,
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     sink = SmtpSink(python, port)
     prepare_environment(db, port)
     lock = RunLock(db)
-    load_before = os.getloadavg()
+    load = LoadSampler()
     code = code_state()
     created = False
     try:
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         "quick": args.quick,
         "wall_seconds": time.monotonic() - started,
         "code": code,
-        "load_average": {"start": load_before[0], "end": os.getloadavg()[0]},
+        "load_average": load.stop(),
         "machine": results.pop("machine"),
         "plan": plan,
         "repeats": {str(size): count for size, count in plan["repeats"].items()},

@@ -206,6 +206,32 @@ class SmtpSink:
 # The machine ----------------------------------------------------------------------------------
 
 
+class LoadSampler:
+    """The 1-minute load average every few seconds during the run: other work on the machine shows here."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        import threading
+
+        self.samples: list[float] = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        return {
+            "start": self.samples[0],
+            "mean": sum(self.samples) / len(self.samples),
+            "max": max(self.samples),
+            "end": os.getloadavg()[0],
+        }
+
+
 def code_state() -> str:
     """Which code was measured: the commit, and whether the apps measured had uncommitted changes."""
     described = os.environ.get("BENCH_CODE_DESCRIPTION")
