@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import TextChoices
 from django.urls import path
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -21,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hub.api import AssociationAPIView, errors, valid_data
+from hub.api_support import enum_field
 from hub.markdown import render_markdown
 from hub.models import Electorate, Threshold
 from hub.permissions import Access
@@ -31,24 +31,6 @@ from .models import Choice, Decision, Method, Option, Outcome, Proposal, Proposa
 from .register import verify_register
 
 app_name = "governance_api"
-
-
-class EnumField(serializers.ChoiceField):
-    choices_class: type[TextChoices]
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=self.choices_class.choices, **kwargs)
-
-
-def enum_field(choices: type[TextChoices], component: str) -> type[EnumField]:
-    """A choice field whose schema is the named component (keeps `kind`, `status`… apart from other apps')."""
-    schema = {
-        "type": "string",
-        "enum": list(choices.values),
-        "description": "\n".join(f"* `{value}` - {label}" for value, label in choices.choices),
-    }
-    field_class = type(f"{component}Field", (EnumField,), {"choices_class": choices})
-    return extend_schema_field(schema, component_name=component)(field_class)
 
 
 KindField = enum_field(ProposalKind, "ProposalKind")

@@ -10,9 +10,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import TextChoices
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, pagination, permissions
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, pagination, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -123,3 +125,30 @@ class AssociationPermission(permissions.BasePermission):
             )
             request._advisor_read_logged = True  # type: ignore[attr-defined]
         return allowed
+
+
+class EnumField(serializers.ChoiceField):
+    """A ChoiceField over the TextChoices of a subclass made by `enum_field`."""
+
+    choices_class: type[TextChoices]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=self.choices_class.choices, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        # Empty values of optional choices (a history row's missing `from_stage`) are null.
+        return None if value in ("", None) else super().to_representation(value)
+
+
+def enum_field(choices: type[TextChoices], component: str) -> type[EnumField]:
+    """An EnumField over `choices` whose schema is the named component `component`.
+
+    Naming the enums keeps them apart from other apps' fields of the same name (`kind`, `status`).
+    """
+    schema = {
+        "type": "string",
+        "enum": list(choices.values),
+        "description": "\n".join(f"* `{value}` - {label}" for value, label in choices.choices),
+    }
+    field_class = type(f"{component}Field", (EnumField,), {"choices_class": choices})
+    return extend_schema_field(schema, component_name=component)(field_class)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet, TextChoices
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hub.api import AssociationAPIView, HubAPIView, errors, signed_in_user, valid_data
-from hub.api_support import Pagination
+from hub.api_support import Pagination, enum_field
 from hub.markdown import render_markdown
 from hub.models import Membership
 
@@ -71,33 +71,6 @@ from .models import (
 from .permissions import can_moderate_proposals
 
 app_name = "shared_tools_api"
-
-
-class EnumField(serializers.ChoiceField):
-    """A ChoiceField over the TextChoices of a subclass made by `enum_field`."""
-
-    choices_class: type[TextChoices]
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=self.choices_class.choices, **kwargs)
-
-    def to_representation(self, value: Any) -> Any:
-        # Empty values of optional choices (a history row's missing `from_stage`) are null.
-        return None if value in ("", None) else super().to_representation(value)
-
-
-def enum_field(choices: type[TextChoices], component: str) -> type[EnumField]:
-    """An EnumField over `choices` whose schema is the named component `component`.
-
-    Naming the enums keeps them apart from other apps' fields of the same name (`kind`, `status`).
-    """
-    schema = {
-        "type": "string",
-        "enum": list(choices.values),
-        "description": "\n".join(f"* `{value}` - {label}" for value, label in choices.choices),
-    }
-    field_class = type(f"{component}Field", (EnumField,), {"choices_class": choices})
-    return extend_schema_field(schema, component_name=component)(field_class)
 
 
 StageField = enum_field(Stage, "ToolStage")

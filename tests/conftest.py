@@ -151,6 +151,19 @@ def other_conseiller(db, other_association):
 
 
 @pytest.fixture
+def cast(alice, berenice, bob, charlie, conseiller, other_conseiller):
+    """The whole cast by name, for role matrices."""
+    return {
+        "alice": alice,
+        "berenice": berenice,
+        "bob": bob,
+        "charlie": charlie,
+        "conseiller": conseiller,
+        "other_conseiller": other_conseiller,
+    }
+
+
+@pytest.fixture
 def access_of(association):
     """`access_of(user)` → the user's Access to association A (or None)."""
 

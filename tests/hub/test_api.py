@@ -52,18 +52,6 @@ def as_user(db):
 
 
 @pytest.fixture
-def cast(alice, berenice, bob, charlie, conseiller, other_conseiller):
-    return {
-        "alice": alice,
-        "berenice": berenice,
-        "bob": bob,
-        "charlie": charlie,
-        "conseiller": conseiller,
-        "other_conseiller": other_conseiller,
-    }
-
-
-@pytest.fixture
 def invitation(association, alice):
     return InvitationFactory(association=association, email="nouvelle@exemple.fr", invited_by=alice)
 

@@ -52,18 +52,6 @@ def call(client: Client, method: str, url: str, data: dict | None = None):
 
 
 @pytest.fixture
-def cast(alice, berenice, bob, charlie, conseiller, other_conseiller):
-    return {
-        "alice": alice,
-        "berenice": berenice,
-        "bob": bob,
-        "charlie": charlie,
-        "conseiller": conseiller,
-        "other_conseiller": other_conseiller,
-    }
-
-
-@pytest.fixture
 def framadate(db):
     return ToolFactory(name="Framadate", free_software=FreeSoftware.YES)
 
