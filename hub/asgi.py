@@ -1,6 +1,6 @@
 """ASGI entry point: HTTP goes to Django, websockets to the per-user consumer.
 
-This module and hub/urls.py are the composition root: the only places in `hub` that
+This module, hub/urls.py and hub/api_urls.py are the composition root: the only places in `hub` that
 name the other apps.
 """
 
