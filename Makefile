@@ -11,14 +11,15 @@ WEB_PORT ?= 8000
 DEPLOY_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	DJANGO_ALLOWED_HOSTS=asso-hub.example.org EMAIL_URL=smtp://mail.example.org:587/?tls=True
 
-MESSAGES_IGNORE := --ignore='.venv/*' --ignore='var/*' --ignore='bench/*' --ignore='tests/*' --ignore='build/*'
+MESSAGES_IGNORE := --ignore='.venv/*' --ignore='var/*' --ignore='bench/*' --ignore='tests/*' --ignore='build/*' --ignore='node_modules/*'
 
-.PHONY: help run serve test lint format typecheck checks pytest bench messages clean
+.PHONY: help run serve test lint format typecheck checks pytest bench bench-load quality messages clean
 
 help:
 	@echo "make run        install, migrate, load the demo data, start web + worker + beat"
 	@echo "make test       lint, format check, types, migrations check, deploy check, test suite"
-	@echo "make bench      benchmarks (a report, not a test)"
+	@echo "make bench      benchmarks (a report, not a test): notifications, then load"
+	@echo "make quality    regenerate docs/quality.md (isolation, API fuzzing, axe, journeys, load)"
 	@echo "make messages   extract and compile translations"
 	@echo "make format     rewrite the code with ruff"
 
@@ -67,17 +68,35 @@ checks: $(STAMP)
 		echo "New or changed UI strings were missing from locale/fr (now extracted): translate them, 'make messages', commit."; \
 		exit 1; }
 
-pytest: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+# axe-core, injected by the browser tests' accessibility checks (a dev tool: the product has no JS build).
+# Without npm those checks skip (they fail under REQUIRE_SERVICES=1).
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility checks of the browser tests will not run (apt-get install npm)"; fi
+
+# The proofs also leave their figures in var/quality/ (isolation matrix, schemathesis, axe, JUnit):
+# `python -m bench.quality --render` turns the last run's into docs/quality.md.
+pytest: $(STAMP) node_modules/.package-lock.json
+	@mkdir -p var/quality
+	QUALITY_REPORT_DIR=$(CURDIR)/var/quality $(BIN)/pytest --junitxml=var/quality/junit-all.xml $(PYTEST_ARGS)
 
 test: lint typecheck checks pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.load
+
+# The load benchmark alone: ten busiest pages on 1,000 associations / 50,000 members (needs `ab`).
+bench-load: $(STAMP)
+	$(BIN)/python -m bench.load
+
+# docs/quality.md: isolation matrix, schemathesis, axe, journeys and the load figures in one report.
+quality: $(STAMP) node_modules/.package-lock.json
+	$(BIN)/python -m bench.quality
 
 messages: $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l fr --no-obsolete --add-location file $(MESSAGES_IGNORE)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore='.venv/*' --ignore='var/*'
 
 clean:
-	rm -rf $(VENV) var/static var/celerybeat-schedule*
+	rm -rf $(VENV) node_modules var/static var/celerybeat-schedule*

@@ -190,6 +190,8 @@ def _run(plan: dict, python: Path) -> dict:
                 "members": result.members,
                 "ours": [asdict(m) for m in result.ours],
                 "floor": [asdict(m) for m in result.floor],
+                "floor_previous": [asdict(m) for m in result.floor_previous],
+                "anatomy": result.anatomy,
                 "hq": result.hq,
                 "hq_autocommit": result.hq_autocommit,
                 "memory": result.memory,

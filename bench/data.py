@@ -46,6 +46,11 @@ def _fast_writes() -> None:
     _execute("SET LOCAL synchronous_commit TO off")
 
 
+def vacuum(*tables: str) -> None:
+    for table in tables:
+        _execute(f'VACUUM "{table}"')
+
+
 def analyze(*tables: str) -> None:
     """VACUUM ANALYZE (outside a transaction): fresh statistics and visibility map before timing; then a
     CHECKPOINT, so the generation's dirty pages are not written out in the middle of a timed run."""

@@ -73,12 +73,39 @@ class AfterCommitTimer:
         del connection.run_and_clear_commit_hooks  # back to the class's method
 
 
+class CommitTimer:
+    """Time spent in COMMIT itself: PostgreSQL checks the deferred foreign keys of every row written
+    (Django declares them `DEFERRABLE INITIALLY DEFERRED`) and waits for the WAL to reach the disk."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __enter__(self) -> CommitTimer:
+        original = connection.commit
+
+        def timed() -> None:
+            start = time.perf_counter()
+            try:
+                original()
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        connection.commit = timed  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        del connection.commit
+
+
 def run_ours(association: FanOutAssociation, event_id: int) -> Measure:
     """The fan-out task as a worker runs it: scope, one transaction, then the after-commit pushes."""
-    with AfterCommitTimer() as after_commit, measured() as measure:
+    with AfterCommitTimer() as after_commit, CommitTimer() as commit, measured() as measure:
         created = fan_out_event(event_id=event_id, association_id=association.association_id)
     measure.extra.update(
-        rows=created, after_commit_seconds=after_commit.seconds, after_commit_callbacks=after_commit.callbacks
+        rows=created,
+        after_commit_seconds=after_commit.seconds,
+        after_commit_callbacks=after_commit.callbacks,
+        commit_seconds=commit.seconds,
     )
     return measure
 
@@ -106,14 +133,98 @@ ON CONFLICT DO NOTHING
 """
 
 
-def run_floor(event_id: int) -> Measure:
+def run_floor(event_id: int, table: str = "notifications_notification") -> Measure:
     """One statement writing the same rows: audience, preferences, follows and mutes in SQL; no
-    quiet hours, daily cap or pause, no outbox emails, no pushes. What no fan-out can beat."""
-    with measured() as measure, transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(FLOOR_SQL, {"event": event_id})
+    quiet hours, daily cap or pause, no outbox emails, no pushes. What no fan-out can beat.
+
+    `table`: where to write (`PREVIOUS_TABLE`: the same rows into the table as migration 0001 defined it)."""
+    sql = FLOOR_SQL.replace("INSERT INTO notifications_notification ", f"INSERT INTO {table} ", 1)
+    with CommitTimer() as commit, measured() as measure, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, {"event": event_id})
         rows = cursor.rowcount
-    measure.extra["rows"] = rows
+    measure.extra.update(rows=rows, commit_seconds=commit.seconds)
     return measure
+
+
+# The notifications table as notifications/migrations/0001_initial.py created it (before 0002 made it
+# leaner), next to the real one: the floor is timed on both in the same run. Its foreign keys point to
+# the real tables, deferred like Django's.
+PREVIOUS_TABLE = "bench_v1.notifications_notification"
+PREVIOUS_DEFINITION = [
+    "DROP SCHEMA IF EXISTS bench_v1 CASCADE",
+    "CREATE SCHEMA bench_v1",
+    f"CREATE TABLE {PREVIOUS_TABLE} (LIKE public.notifications_notification INCLUDING DEFAULTS INCLUDING IDENTITY)",
+    f"ALTER TABLE {PREVIOUS_TABLE} ADD PRIMARY KEY (id)",
+    f"ALTER TABLE {PREVIOUS_TABLE} ADD UNIQUE (code)",
+    f"ALTER TABLE {PREVIOUS_TABLE} ADD UNIQUE (event_id, recipient_id)",
+    f"CREATE INDEX ON {PREVIOUS_TABLE} (association_id)",
+    f"CREATE INDEX ON {PREVIOUS_TABLE} (digest_run_id)",
+    f"CREATE INDEX ON {PREVIOUS_TABLE} (event_id)",
+    f"CREATE INDEX ON {PREVIOUS_TABLE} (recipient_id)",
+    f"CREATE INDEX ON {PREVIOUS_TABLE} (recipient_id, created_at DESC)",
+    f"CREATE INDEX ON {PREVIOUS_TABLE} (recipient_id) WHERE read_at IS NULL",
+    f"CREATE INDEX ON {PREVIOUS_TABLE} (recipient_id, created_at) WHERE digested_at IS NULL AND in_digest",
+    *(
+        f"ALTER TABLE {PREVIOUS_TABLE} ADD FOREIGN KEY ({column}) REFERENCES public.{target} (id) "
+        "DEFERRABLE INITIALLY DEFERRED"
+        for column, target in [
+            ("association_id", "hub_association"),
+            ("digest_run_id", "notifications_digestrun"),
+            ("event_id", "notifications_event"),
+            ("recipient_id", "hub_user"),
+        ]
+    ),
+]
+
+
+def create_previous_table() -> None:
+    with connection.cursor() as cursor:
+        for statement in PREVIOUS_DEFINITION:
+            cursor.execute(statement)
+
+
+def drop_previous_table() -> None:
+    # Its foreign keys would stop the digest phase from emptying the real tables.
+    with connection.cursor() as cursor:
+        cursor.execute(PREVIOUS_DEFINITION[0])
+
+
+def indexes_of(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass", [table])
+        return cursor.fetchone()[0]
+
+
+def floor_anatomy(event_id: int, table: str) -> dict:
+    """Where the floor's time goes, from `EXPLAIN (ANALYZE, WAL)` (untimed; rolled back).
+
+    With the foreign keys checked at the end of the statement (`SET CONSTRAINTS ALL IMMEDIATE`)
+    instead of at commit, the plan reports each check's time: the share of the foreign keys."""
+    sql = FLOOR_SQL.replace("INSERT INTO notifications_notification ", f"INSERT INTO {table} ", 1)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("EXPLAIN (ANALYZE, WAL, FORMAT JSON) " + sql, {"event": event_id})
+        (plan,) = cursor.fetchone()[0]
+        transaction.set_rollback(True)
+    top = plan["Plan"]
+    triggers = {trigger["Constraint Name"]: trigger["Time"] / 1000 for trigger in plan.get("Triggers", [])}
+    return {
+        "table": table,
+        "indexes": indexes_of(table),
+        "rows": top.get("Tuples Inserted", _inserted(top)),
+        "execution_seconds": plan["Execution Time"] / 1000,
+        "insert_seconds": top["Actual Total Time"] / 1000,
+        "foreign_key_seconds": sum(triggers.values()),
+        "foreign_keys": triggers,
+        "wal_bytes": top.get("WAL Bytes", 0),
+        "wal_records": top.get("WAL Records", 0),
+    }
+
+
+def _inserted(node: dict) -> int:
+    for child in node.get("Plans", []):
+        return child.get("Actual Rows", 0)
+    return 0
 
 
 def run_hq(python: Path, runs: list[dict]) -> dict:
@@ -156,6 +267,8 @@ class FanOutResult:
     members: int
     ours: list[Measure] = field(default_factory=list)
     floor: list[Measure] = field(default_factory=list)
+    floor_previous: list[Measure] = field(default_factory=list)  # on the table as 0001 defined it
+    anatomy: list[dict] = field(default_factory=list)
     hq: list[dict] = field(default_factory=list)  # in one transaction (the comparison the targets use)
     hq_autocommit: list[dict] = field(default_factory=list)  # its default outside a transaction
     memory: dict = field(default_factory=dict)
@@ -179,7 +292,9 @@ def run(
     # Warm-up: imports, templates, prepared plans, content types, on both sides.
     warm_event = publish(warm_up, "warm-up")
     run_ours(warm_up, warm_event)
+    create_previous_table()
     run_floor(publish(warm_up, "warm-up floor"))
+    run_floor(publish(warm_up, "warm-up floor, previous table"), PREVIOUS_TABLE)
 
     results = []
     for association in associations:
@@ -189,11 +304,17 @@ def run(
             result.event_ids.append(event_id)
             result.ours.append(run_ours(association, event_id))
             result.floor.append(run_floor(publish(association, f"Plancher {association.members} n°{attempt}")))
-            ours, floor = result.ours[-1], result.floor[-1]
+            result.floor_previous.append(
+                run_floor(publish(association, f"Plancher v1 {association.members} n°{attempt}"), PREVIOUS_TABLE)
+            )
+            ours, floor, previous = result.ours[-1], result.floor[-1], result.floor_previous[-1]
             log(
                 f"fan-out {association.members:,}: ours {ours.extra['rows']:,} rows in {ours.seconds:.3f} s "
-                f"({ours.statements} statements), floor {floor.extra['rows']:,} rows in {floor.seconds:.3f} s"
+                f"({ours.statements} statements), floor {floor.extra['rows']:,} rows in {floor.seconds:.3f} s "
+                f"(on the previous table: {previous.seconds:.3f} s)"
             )
+        for table in ("notifications_notification", PREVIOUS_TABLE):
+            result.anatomy.append(floor_anatomy(publish(association, f"Anatomie {association.members}"), table))
         log(f"fan-out {association.members:,}: memory run")
         result.memory = run_memory(
             {
@@ -205,6 +326,7 @@ def run(
             }
         )
         results.append(result)
+    drop_previous_table()
 
     log("django-notifications-hq: notify.send to the same recipients")
     runs = [{"label": "warm-up", "event_id": warm_event, "actor_id": warm_up.actor_id}]

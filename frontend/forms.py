@@ -55,6 +55,14 @@ class ProfileForm(forms.Form):
     )
 
 
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password, to confirm"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class AssociationCreateForm(forms.ModelForm):
     class Meta:
         model = Association

@@ -2,8 +2,10 @@ from django.urls import include, path
 
 from .routes import governance as governance_routes
 from .routes import notifications as notifications_routes
+from .routes import places as places_routes
 from .routes import shared_tools as shared_tools_routes
-from .views import accounts, advisor, associations, networks
+from .routes import workshops as workshop_routes
+from .views import accounts, advisor, associations, data_export, networks
 
 app_name = "frontend"
 
@@ -21,6 +23,9 @@ account_patterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", accounts.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("settings/data/", accounts.my_data, name="my_data"),
+    path("settings/data.json", accounts.my_data_download, name="my_data_download"),
+    path("settings/delete/", accounts.delete_account, name="delete_account"),
 ]
 
 association_patterns = [
@@ -35,6 +40,8 @@ association_patterns = [
     path("settings/networks/<slug:network_slug>/consent/", associations.network_consent, name="network_consent"),
     path("settings/networks/<uuid:code>/end/", associations.network_end, name="network_end"),
     path("settings/reads/", advisor.advisor_reads, name="advisor_reads"),
+    path("settings/export/", data_export.association_export, name="association_export"),
+    path("settings/export.zip", data_export.association_export_download, name="association_export_download"),
     path("help/", advisor.help_requests, name="help_requests"),
     path("help/new/", advisor.help_request_new, name="help_request_new"),
     path("help/<uuid:code>/", advisor.help_request_detail, name="help_request_detail"),
@@ -42,6 +49,7 @@ association_patterns = [
     *shared_tools_routes.association_urlpatterns,
     *governance_routes.association_urlpatterns,
     *notifications_routes.association_urlpatterns,
+    *workshop_routes.association_urlpatterns,
 ]
 
 urlpatterns = [
@@ -54,7 +62,9 @@ urlpatterns = [
     path("n/<slug:network_slug>/", networks.network_detail, name="network_detail"),
     path("n/<slug:network_slug>/dashboard/", advisor.network_dashboard, name="network_dashboard"),
     path("n/<slug:network_slug>/dashboard.csv", advisor.network_dashboard_csv, name="network_dashboard_csv"),
+    path("n/<slug:network_slug>/", include(workshop_routes.network_urlpatterns)),
     *shared_tools_routes.urlpatterns,
     *governance_routes.urlpatterns,
     *notifications_routes.urlpatterns,
+    *places_routes.urlpatterns,
 ]

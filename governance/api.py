@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hub.api import AssociationAPIView, errors, valid_data
-from hub.api_support import enum_field
+from hub.api_support import SlugRelatedField, enum_field
 from hub.markdown import render_markdown
 from hub.models import Electorate, Threshold
 from hub.permissions import Access
@@ -247,7 +247,8 @@ class DecisionSerializer(serializers.ModelSerializer):
     winning_option = OptionRefSerializer(read_only=True, allow_null=True)
     tally = serializers.SerializerMethodField()
     effect = EffectStepSerializer(many=True, read_only=True)
-    closed_by = serializers.CharField(source="closed_by_name", read_only=True)
+    closed_by = serializers.CharField(source="closer", read_only=True)
+    statement_author = serializers.CharField(source="statement_by", read_only=True)
 
     class Meta:
         model = Decision
@@ -344,7 +345,7 @@ class VerificationSerializer(serializers.Serializer):
 class OptionInputSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=200)  # type: ignore[assignment]
     description = serializers.CharField(max_length=5000, allow_blank=True, default="")
-    tool = serializers.SlugRelatedField(
+    tool = SlugRelatedField(
         slug_field="slug", queryset=Tool.objects.all(), allow_null=True, default=None, help_text="Catalogue slug."
     )
     assessments = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True), default=dict)
@@ -354,7 +355,7 @@ class ProposalInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     kind = KindField(default=ProposalKind.OTHER)
     body = serializers.CharField(max_length=20000, allow_blank=True, default="")
-    current_tool = serializers.SlugRelatedField(
+    current_tool = SlugRelatedField(
         slug_field="slug", queryset=Tool.objects.all(), allow_null=True, default=None, help_text="Catalogue slug."
     )
     criteria = serializers.ListField(child=serializers.CharField(max_length=100), default=list, max_length=10)
@@ -466,7 +467,7 @@ class ProposalListView(GovernanceAPIView):
             OpenApiParameter("status", str, enum=Status.values, description="Only proposals in this state."),
             OpenApiParameter("to_vote", bool, description="Only open votes awaiting the caller's ballot."),
         ],
-        responses={200: ProposalSummarySerializer(many=True), **errors(401, 404)},
+        responses={200: ProposalSummarySerializer(many=True), **errors(400, 401, 404)},
     )
     def get(self, request: Request, association_slug: str) -> Response:
         rows = selectors.proposals_of(self.access)

@@ -7,6 +7,15 @@ class GovernanceConfig(AppConfig):
     verbose_name = _("Governance")
 
     def ready(self) -> None:
+        from hub import personal_data
+
+        from . import personal_data as governance_personal_data
         from .events import register_event_kinds
 
         register_event_kinds()
+        personal_data.register(
+            "governance",
+            export=governance_personal_data.export,
+            erase=governance_personal_data.erase,
+            association_export=governance_personal_data.association_export,
+        )

@@ -19,6 +19,8 @@ A decision's `statement` is the one exception: written once, afterwards, outside
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
@@ -84,6 +86,11 @@ class Outcome(models.TextChoices):
 
 
 class ProposalQuerySet(models.QuerySet["Proposal"]):
+    def detach_author(self, *, user_id: int) -> int:
+        """Clear the author of the user's proposals, closed ones too: the one change a frozen
+        proposal accepts (also allowed by the PostgreSQL trigger), for account deletion."""
+        return models.QuerySet.update(self.filter(author_id=user_id), author=None)
+
     def update(self, **kwargs: Any) -> int:
         # One extra query; the closing update itself targets open rows only, so it passes.
         if self.filter(status__in=FINAL_STATUSES).exists():
@@ -117,14 +124,30 @@ class DecisionQuerySet(models.QuerySet["Decision"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise FrozenError("Recorded decisions cannot be deleted.")
 
-    def record_statement(self, *, pk: int, statement: str, author_name: str) -> int:
+    def record_statement(self, *, pk: int, statement: str, author_name: str, author_code: Any = None) -> int:
         """Set the statement once: a conditional update, so of two writers only the first wins."""
         return models.QuerySet.update(
             self.filter(pk=pk, statement=""),
             statement=statement,
             statement_author=author_name,
+            statement_author_code=author_code,
             statement_at=timezone.now(),
         )
+
+    def erase_person(self, *, user_code: Any) -> int:
+        """Erase a deleted account's name where it sits outside the hash: the statement's author
+        always, the closer's name on content version 2 (where the hash holds only its digest).
+        The PostgreSQL trigger allows exactly this update (migration 0003)."""
+        erased = models.QuerySet.update(
+            self.filter(statement_author_code=user_code), statement_author="", statement_author_code=None
+        )
+        erased += models.QuerySet.update(
+            self.filter(closed_by_code=user_code, content_version__gte=2),
+            closed_by_name="",
+            closed_by_salt="",
+            closed_by_code=None,
+        )
+        return erased
 
 
 class FrozenWithProposal(models.Model):
@@ -217,8 +240,9 @@ class Proposal(models.Model):
                 condition=Q(opens_at__isnull=True) | Q(closes_at__isnull=True) | Q(closes_at__gt=models.F("opens_at")),
                 name="proposal_closes_after_it_opens",
             ),
+            # A draft withdrawn before it opened never had dates.
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(opens_at__isnull=False, closes_at__isnull=False),
+                condition=Q(status__in=["draft", "withdrawn"]) | Q(opens_at__isnull=False, closes_at__isnull=False),
                 name="proposal_published_has_dates",
             ),
         ]
@@ -310,6 +334,12 @@ class Elector(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     display_name = models.CharField(max_length=150)
     role = models.CharField(max_length=16)
+    # The register (content version 2) hashes `name_digest` = sha256(salt:name), not the name, so
+    # deleting the account can erase the name and the salt while the digest — and the chain — stay.
+    # Without the salt the digest cannot be matched against a list of names.
+    name_salt = models.CharField(max_length=32, blank=True, default="", editable=False)
+    name_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ScopedManager(association="association")
 
@@ -322,7 +352,23 @@ class Elector(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.display_name
+        return self.shown_name
+
+    @property
+    def shown_name(self) -> str:
+        """The name to show: "Former member" once the person deleted their account."""
+        return str(_("Former member")) if self.erased_at is not None else self.display_name
+
+
+def name_commitment(salt: str, name: str) -> str:
+    """The digest the register hashes in place of a person's name (see `Elector.name_salt`)."""
+    return hashlib.sha256(f"{salt}:{name}".encode()).hexdigest()
+
+
+def new_name_commitment(name: str) -> tuple[str, str]:
+    """A fresh (salt, digest) for `name`."""
+    salt = secrets.token_hex(16)
+    return salt, name_commitment(salt, name)
 
 
 class Participation(FrozenWithProposal):
@@ -419,7 +465,10 @@ class Decision(models.Model):
     is a constraint violation rather than a silent branch. The statement is written afterwards,
     once, and is not part of the hash.
 
-    No foreign key to users: deleting an account must not need to update a recorded decision.
+    No foreign key to users: names are copied. Since content version 2 the hash covers salted
+    digests of the electors' and the closer's names, not the names, so deleting an account erases
+    the names (`erase_person`, the one update besides the statement that the trigger allows) and
+    the chain still verifies. Version 1 decisions hashed the names themselves: they keep them.
     """
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -435,12 +484,20 @@ class Decision(models.Model):
     tally = models.JSONField()
     # What the decision changed elsewhere (the stack), as applied in the same transaction.
     effect = models.JSONField(default=list)
+    # 1: names in the hash (decisions recorded before names could be erased); 2: salted digests.
+    content_version = models.PositiveSmallIntegerField()
     closed_by_name = models.CharField(max_length=150, blank=True)
+    # Who closed early: their user code (to find the name when the account is deleted), and on
+    # version 2 the salt and digest of the name, the digest being what the hash covers.
+    closed_by_code = models.UUIDField(null=True, blank=True)
+    closed_by_salt = models.CharField(max_length=32, blank=True, default="")
+    closed_by_digest = models.CharField(max_length=64, blank=True, default="")
     recorded_at = models.DateTimeField()
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
     statement = models.TextField(_("outcome statement"), blank=True, max_length=10000)
     statement_author = models.CharField(max_length=150, blank=True)
+    statement_author_code = models.UUIDField(null=True, blank=True)
     statement_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(models.Manager.from_queryset(DecisionQuerySet), association="association")
@@ -464,6 +521,19 @@ class Decision(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise FrozenError("Recorded decisions cannot be deleted.")
+
+    @property
+    def closer(self) -> str:
+        """Who closed the vote early ("" when it closed at its deadline)."""
+        if self.closed_by_name:
+            return self.closed_by_name
+        return str(_("Former member")) if self.closed_by_digest else ""
+
+    @property
+    def statement_by(self) -> str:
+        if self.statement_author:
+            return self.statement_author
+        return str(_("Former member")) if self.statement else ""
 
 
 # Typed tenant lookups: the type checker cannot see the reverse managers the scoped managers make.

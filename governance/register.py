@@ -24,12 +24,24 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from . import tally
-from .models import GENESIS_HASH, Ballot, Decision, Elector, Option, Participation, Proposal, decisions_in
+from .models import (
+    GENESIS_HASH,
+    Ballot,
+    Decision,
+    Elector,
+    Option,
+    Participation,
+    Proposal,
+    decisions_in,
+    name_commitment,
+)
 
 if TYPE_CHECKING:
     from hub.models import Association
 
-CONTENT_VERSION = 1
+# Version 2 hashes salted digests of the electors' and the closer's names instead of the names
+# (see `Elector.name_salt`); version 1 decisions, recorded before, are verified as they were.
+CONTENT_VERSION = 2
 
 
 def _plain(value: Any) -> Any:
@@ -76,11 +88,13 @@ def decision_content(
     ballots: Iterable[Ballot],
 ) -> dict[str, Any]:
     """The content a decision's hash covers. Reads `proposal.current_tool` and `option.tool`."""
+    version = decision.content_version
     elector_codes = {}
     elector_rows = []
     for elector in electors:
         elector_codes[elector.pk] = str(elector.code)
-        elector_rows.append({"code": str(elector.code), "name": elector.display_name, "role": elector.role})
+        name = elector.name_digest if version >= 2 else elector.display_name
+        elector_rows.append({"code": str(elector.code), "name": name, "role": elector.role})
     option_codes = {option.pk: str(option.code) for option in options}
     ballot_rows = []
     for ballot in ballots:
@@ -93,14 +107,14 @@ def decision_content(
         ballot_rows.append(row)
     ballot_rows.sort(key=lambda row: (row.get("elector") or "", row.get("ballot") or ""))
     return {
-        "version": CONTENT_VERSION,
+        "version": version,
         "association": str(proposal.association.code),
         "decision": {
             "code": str(decision.code),
             "sequence": decision.sequence,
             "previous_hash": decision.previous_hash,
             "recorded_at": decision.recorded_at,
-            "closed_by": decision.closed_by_name,
+            "closed_by": decision.closed_by_digest if version >= 2 else decision.closed_by_name,
             "electorate_size": decision.electorate_size,
             "participants": decision.participants,
             "expressed": decision.expressed,
@@ -146,6 +160,25 @@ def decision_content(
         "participants": sorted(elector_codes.get(p.elector_id, f"unknown:{p.elector_id}") for p in participations),
         "ballots": ballot_rows,
     }
+
+
+def _name_holds(name: str, salt: str, digest: str) -> bool:
+    # A name is either still there and matching its digest, or erased with its salt (account
+    # deleted): an erased name cannot be replaced by another one without breaking this.
+    if not salt:
+        return name == ""
+    return name_commitment(salt, name) == digest
+
+
+def names_match_digests(decision: Decision, electors: Iterable[Elector]) -> bool:
+    """On a version 2 decision, the names shown are the ones the hashed digests were made from."""
+    if decision.closed_by_digest and not _name_holds(
+        decision.closed_by_name, decision.closed_by_salt, decision.closed_by_digest
+    ):
+        return False
+    if not decision.closed_by_digest and (decision.closed_by_name or decision.closed_by_salt):
+        return False
+    return all(_name_holds(e.display_name, e.name_salt, e.name_digest) for e in electors)
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -214,6 +247,8 @@ def check_decision(decision: Decision, expected_sequence: int, expected_previous
     )
     if content_hash(content) != decision.hash:
         return _("its content or its votes were changed after it was recorded")
+    if decision.content_version >= 2 and not names_match_digests(decision, electors):
+        return _("a name was changed after it was recorded")
     if len(participations) != len(ballots):
         return _("the number of ballots does not match the number of participants")
     try:

@@ -266,7 +266,7 @@ def ballot_lines(proposal: Proposal) -> list[BallotLine]:
     choices = dict(Choice.choices)
     lines = [
         BallotLine(
-            voter=ballot.elector.display_name if ballot.elector is not None and not proposal.anonymous else "",
+            voter=ballot.elector.shown_name if ballot.elector is not None and not proposal.anonymous else "",
             choice=str(choices.get(ballot.choice, ballot.choice)),
             options=[labels.get(code, code) for code in ballot.options],
             reason=ballot.reason,
@@ -281,11 +281,12 @@ def ballot_lines(proposal: Proposal) -> list[BallotLine]:
 
 def voter_names(proposal: Proposal) -> list[str]:
     """Names of the electors who voted (public even on a secret ballot: who took part, not how)."""
-    return list(
-        proposal.electors.filter(participations__isnull=False)
+    return [
+        elector.shown_name
+        for elector in proposal.electors.filter(participations__isnull=False)
+        .only("display_name", "erased_at")
         .order_by("display_name", "pk")
-        .values_list("display_name", flat=True)
-    )
+    ]
 
 
 # Calendar ------------------------------------------------------------------------------------

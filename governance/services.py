@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from hub.models import Association, Electorate, Role, Threshold
+from hub.models import Association, Electorate, Role, Threshold, User
 from hub.permissions import Access
 from shared_tools.models import Tool
 
@@ -47,6 +47,7 @@ from .models import (
     ProposalKind,
     Status,
     decisions_in,
+    new_name_commitment,
     proposals_in,
 )
 from .permissions import (
@@ -287,8 +288,10 @@ def open_proposal(
     if claimed != 1:
         raise ValidationError(_("This proposal is no longer in preparation."))
     proposal.status, proposal.opened_at = Status.OPEN, now
-    Elector.objects.bulk_create(
-        [
+    electors = []
+    for membership in memberships:
+        salt, digest = new_name_commitment(membership.user.display_name)
+        electors.append(
             Elector(
                 association=association,
                 proposal=proposal,
@@ -296,10 +299,11 @@ def open_proposal(
                 user=membership.user,
                 display_name=membership.user.display_name,
                 role=membership.role,
+                name_salt=salt,
+                name_digest=digest,
             )
-            for membership in memberships
-        ]
-    )
+        )
+    Elector.objects.bulk_create(electors)
     events.publish(
         events.PROPOSAL_OPENED,
         association_id=association.pk,
@@ -498,8 +502,8 @@ def close_proposal(*, proposal_id: int, access: Access | None = None, now: datet
         if claim.update(status=Status.CLOSED, closed_at=now) != 1:
             return None
         proposal = Proposal.objects.select_related("association", "current_tool").get(pk=proposal_id)
-        closed_by = access.user.display_name if access is not None and access.user is not None else ""
-        decision = _record_decision(proposal, closed_by=closed_by, now=now)
+        closer = access.user if access is not None else None
+        decision = _record_decision(proposal, closer=closer, now=now)
         effects.apply_decision(decision)
         events.publish(
             events.DECISION_RECORDED,
@@ -512,7 +516,7 @@ def close_proposal(*, proposal_id: int, access: Access | None = None, now: datet
         return decision
 
 
-def _record_decision(proposal: Proposal, *, closed_by: str, now: datetime) -> Decision:
+def _record_decision(proposal: Proposal, *, closer: User | None, now: datetime) -> Decision:
     # Serialise appends to this association's chain: the next sequence and the previous hash are
     # read under the association row lock, so concurrent closes queue instead of forking.
     association = Association.objects.select_for_update().get(pk=proposal.association_id)
@@ -520,6 +524,13 @@ def _record_decision(proposal: Proposal, *, closed_by: str, now: datetime) -> De
     previous = decisions_in(association).order_by("-sequence").only("sequence", "hash").first()
     options = list(proposal.options.select_related("tool").order_by("position", "pk"))
     electors = list(proposal.electors.order_by("pk"))
+    # Electors snapshotted before names were committed (content version 1) get their digest now,
+    # while the proposal's rows can still change.
+    uncommitted = [e for e in electors if not e.name_digest and e.erased_at is None]
+    for elector in uncommitted:
+        elector.name_salt, elector.name_digest = new_name_commitment(elector.display_name)
+    if uncommitted:
+        Elector.objects.bulk_update(uncommitted, ["name_salt", "name_digest"])
     participations = list(proposal.participations.order_by("pk"))
     ballots = list(proposal.ballots.order_by("pk"))
     result = register.recount(proposal, options, ballots, electorate=len(electors))
@@ -537,9 +548,13 @@ def _record_decision(proposal: Proposal, *, closed_by: str, now: datetime) -> De
         winning_option=winning_option,
         tally=result.as_json(),
         effect=effects.plan_effects(proposal=proposal, outcome=result.outcome, winning_option=winning_option),
-        closed_by_name=closed_by,
+        content_version=register.CONTENT_VERSION,
         recorded_at=now,
     )
+    if closer is not None:
+        decision.closed_by_name = closer.display_name
+        decision.closed_by_code = closer.code
+        decision.closed_by_salt, decision.closed_by_digest = new_name_commitment(closer.display_name)
     decision.hash = register.content_hash(
         register.decision_content(
             decision=decision,
@@ -566,8 +581,9 @@ def record_statement(*, access: Access, decision: Decision, statement: str) -> D
         raise PermissionDenied
     current = decisions_in(access.association).get(pk=decision.pk)
     author = access.user.display_name if access.user else ""
+    author_code = access.user.code if access.user else None
     if not can_write_statement(access, current) or not Decision.objects.record_statement(
-        pk=decision.pk, statement=statement, author_name=author
+        pk=decision.pk, statement=statement, author_name=author, author_code=author_code
     ):
         raise ValidationError(_("The statement of this decision has already been written."))
     return decisions_in(access.association).get(pk=decision.pk)

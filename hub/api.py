@@ -16,8 +16,10 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
@@ -31,8 +33,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from . import selectors, services
-from .api_support import AssociationPermission, Pagination, association_access
+from . import personal_data, ratelimit, selectors, services
+from .api_support import AssociationPermission, OptionalSlugField, Pagination, association_access
+from .exports import export_association
 from .models import (
     Association,
     Electorate,
@@ -319,12 +322,32 @@ class AuthTokenView(HubAPIView):
     throttle_classes = (ScopedRateThrottle,)
     throttle_scope = "auth"
 
-    @extend_schema(tags=["auth"], request=TokenObtainSerializer, responses={200: TokenSerializer, **errors(400)})
+    @extend_schema(
+        tags=["auth"],
+        request=TokenObtainSerializer,
+        responses={
+            200: TokenSerializer,
+            **errors(400),
+            429: OpenApiResponse(
+                ERROR_SERIALIZER,
+                description="Too many failures for this account from this address (or from this address): "
+                "cooled off, see `Retry-After`. Even the right password is refused until then.",
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = valid_data(TokenObtainSerializer, request)
+        account, ip = ratelimit.normalise_account(data["email"]), ratelimit.client_ip(request._request)
+        lockout = ratelimit.begin_login_attempt(account=account, ip=ip)
+        if lockout is not None:
+            raise exceptions.Throttled(wait=lockout.retry_after, detail=lockout.message())
         user = authenticate(request._request, email=data["email"], password=data["password"])
         if user is None:
+            lockout = ratelimit.login_failed(account=account, ip=ip)
+            if lockout is not None:
+                raise exceptions.Throttled(wait=lockout.retry_after, detail=lockout.message())
             raise exceptions.ValidationError(_("Unable to log in with provided credentials."))
+        ratelimit.login_succeeded(account=account, ip=ip)
         token, _created = Token.objects.get_or_create(user=user)
         return Response(TokenSerializer({"token": token.key}).data)
 
@@ -573,6 +596,9 @@ class HelpRequestSerializer(serializers.ModelSerializer):
     association = AssociationRefSerializer(read_only=True)
     network = NetworkSerializer(read_only=True)
     message_count = serializers.IntegerField(read_only=True)
+    tool_slug = OptionalSlugField(
+        read_only=True, allow_null=True, help_text=gettext_lazy("The catalogue tool asked about, if any.")
+    )
 
     class Meta:
         model = HelpRequest
@@ -750,4 +776,69 @@ urlpatterns += [
         NetworkHelpRequestListView.as_view(),
         name="network-help-request-list",
     ),
+]
+
+
+# Personal data (RGPD) and the association's export ------------------------------------------------
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text=gettext_lazy("The account's current password, to confirm."),
+    )
+
+
+class MyDataView(HubAPIView):
+    """Everything Asso Hub holds about the signed-in person, as JSON (the same file as the page)."""
+
+    @extend_schema(
+        tags=["me"],
+        responses={200: OpenApiResponse(description="The personal data, by app (`format`: 1).")},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(personal_data.personal_data(signed_in_user(request)))
+
+
+class AccountDeleteView(HubAPIView):
+    """Delete the signed-in person's account (password required). Refused for an association's last admin."""
+
+    @extend_schema(tags=["me"], request=AccountDeleteSerializer, responses={204: None, **errors(400, 401)})
+    def post(self, request: Request) -> Response:
+        data = valid_data(AccountDeleteSerializer, request)
+        personal_data.delete_account(user=signed_in_user(request), password=data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AssociationExportView(AssociationAPIView):
+    """The association's data as a ZIP of CSV and JSON files (administrators; never conseillers)."""
+
+    required_permission = "hub.data:export"
+
+    @extend_schema(
+        tags=["associations"],
+        responses={
+            (200, "application/zip"): OpenApiResponse(description="A ZIP archive."),
+            **errors(401, 403, 404),
+        },
+    )
+    def get(self, request: Request, association_slug: str) -> FileResponse:
+        access = self.access
+        return FileResponse(
+            export_association(access=access),
+            as_attachment=True,
+            filename=export_filename(access.association),
+            content_type="application/zip",
+        )
+
+
+def export_filename(association: Association) -> str:
+    return f"{association.slug}-{timezone.localdate():%Y-%m-%d}.zip"
+
+
+urlpatterns += [
+    path("me/data/", MyDataView.as_view(), name="me-data"),
+    path("me/delete/", AccountDeleteView.as_view(), name="me-delete"),
+    path(f"{ASSOCIATION}export/", AssociationExportView.as_view(), name="association-export"),
 ]

@@ -6,6 +6,7 @@ Error bodies always have the same shape:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -23,6 +24,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .permissions import Access, access_for, is_advisor_only
 from .services import log_advisor_read
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
 
 class Pagination(pagination.PageNumberPagination):
     page_size = 50
@@ -30,10 +33,42 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 200
 
 
+def document_page_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: a paginated list answers 404 for a page number past
+    the last page (or below 1), as DRF's pagination does; say so in every list's responses."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or not any(
+                parameter.get("in") == "query" and parameter.get("name") == Pagination.page_query_param
+                for parameter in operation.get("parameters", [])
+            ):
+                continue
+            operation["responses"].setdefault(
+                "404",
+                {
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    "description": "No such page (past the last one, or below 1).",
+                },
+            )
+    return result
+
+
 def _validation_error_detail(exc: DjangoValidationError) -> Any:
     if hasattr(exc, "error_dict"):
         return {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
     return [str(m) for m in exc.messages]
+
+
+def _encodable(value: Any) -> Any:
+    """Messages echo what was sent ("'x' is not a valid choice"); a lone surrogate in a JSON string
+    ("\\udcff") would make the UTF-8 rendering of the error itself fail with a server error."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_encodable(item) for item in value]
+    return value
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -74,8 +109,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body["message"] = str(detail)
         if hasattr(detail, "code") and detail.code:
             body["code"] = detail.code
-    response.data = {"error": body}
+    response.data = {"error": _encodable(body)}
     return response
+
+
+class NotFoundView(APIView):
+    """Any other address under /api/v1/ (a malformed code, a typo): the API's JSON 404 rather than
+    the HTML page, whatever the method, with the same body as an association the caller cannot see."""
+
+    schema = None  # not an operation of the API
+    authentication_classes = ()
+    permission_classes = ()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        raise exceptions.NotFound()
 
 
 def association_access(request: Request) -> Access:
@@ -125,6 +172,46 @@ class AssociationPermission(permissions.BasePermission):
             )
             request._advisor_read_logged = True  # type: ignore[attr-defined]
         return allowed
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "21:00:00",
+        "description": "A time of day in the person's own time zone (no offset).",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time ("21:00:00"). drf-spectacular would call it `format: time`, which JSON Schema
+    reads as an RFC 3339 time with an offset; these times have none (they follow the person's zone)."""
+
+
+class BlankAsNull(serializers.Field):
+    """Renders an empty value as null: the models keep "" for "none", which is not a URL or a slug."""
+
+    def to_representation(self, value: Any) -> Any:
+        return super().to_representation(value) if value else None
+
+
+class OptionalURLField(BlankAsNull, serializers.URLField):
+    """A read-only URL, null when there is none (declare it with `allow_null=True`)."""
+
+
+class OptionalSlugField(BlankAsNull, serializers.SlugField):
+    """A read-only slug, null when there is none (declare it with `allow_null=True`)."""
+
+
+class SlugRelatedField(serializers.SlugRelatedField):
+    """DRF's field, but the value must look like a slug before the lookup: anything else (a NUL byte
+    in `?tool=`) would reach the database, and PostgreSQL answers NUL bytes with a server error."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if not SLUG.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
 
 
 class EnumField(serializers.ChoiceField):

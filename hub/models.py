@@ -66,6 +66,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Set when the person deleted their account: the row stays (votes, messages and logs point to
+    # it) with everything that identified them erased (`hub.personal_data.delete_account`).
+    deleted_at = models.DateTimeField(_("deleted on"), null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -78,6 +81,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
+        if self.deleted_at is not None:
+            return str(_("Deleted account"))
         return self.display_name or self.email
 
     def get_full_name(self) -> str:

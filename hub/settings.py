@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before anything reads the body (CSRF reads the form in process_view, which runs later).
+    "hub.middleware.RequestSizeLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "hub.tenancy.AssociationScopeMiddleware",
 ]
@@ -180,6 +182,11 @@ CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Closes votes at their deadline and sends the 24-hour reminders (governance/tasks.py).
     "governance-sweep-proposals": {"task": "governance.tasks.sweep_proposals", "schedule": 60.0},
+    # Workshop reminders about 24 hours before the start, once per person (shared_tools/tasks.py).
+    "shared-tools-workshop-reminders": {
+        "task": "shared_tools.tasks.sweep_workshop_reminders",
+        "schedule": crontab(minute="*/5"),
+    },
     # Summary emails: each person's slot is an hour in their time zone; the hourly pass claims
     # the slots that have passed (cutoff = the slot) and sends them, once per person and period.
     "notifications-plan-digests": {"task": "notifications.tasks.plan_digests", "schedule": crontab(minute=0)},
@@ -204,6 +211,21 @@ LOGIN_REDIRECT_URL = "frontend:home"
 LOGOUT_REDIRECT_URL = "frontend:home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", default=14)
+# One-click unsubscribe links in emails keep working this long (digests can be read late).
+UNSUBSCRIBE_MAX_AGE_DAYS = env_int("UNSUBSCRIBE_MAX_AGE_DAYS", default=90)
+
+# Brute force and abuse (hub/ratelimit.py). Failures are counted per (account, client address)
+# and per address; a pair or an address that reaches its limit is cooled off.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", default=5)
+LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", default=50)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", default=15)
+SIGNUP_MAX_PER_IP_PER_HOUR = env_int("SIGNUP_MAX_PER_IP_PER_HOUR", default=30)
+PASSWORD_RESET_MAX_PER_IP_PER_HOUR = env_int("PASSWORD_RESET_MAX_PER_IP_PER_HOUR", default=20)
+# Reverse proxies in front of the app that append to X-Forwarded-For. 0: the client address is
+# REMOTE_ADDR and X-Forwarded-For is ignored (it is whatever the client wrote).
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("DJANGO_TRUSTED_PROXIES must be 0 or more.")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -225,8 +247,20 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Request bodies are bounded: forms and JSON by DATA_UPLOAD_MAX_MEMORY_SIZE, a whole request (files
+# included) by MAX_REQUEST_BODY_SIZE (hub.middleware.RequestSizeLimitMiddleware and
+# hub.uploads.BodySizeLimitUploadHandler answer 413). Uploads above FILE_UPLOAD_MAX_MEMORY_SIZE are
+# spooled to a temporary file instead of memory. The reverse proxy should bound bodies too.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 50
+MAX_REQUEST_BODY_SIZE = env_int("MAX_REQUEST_BODY_MB", default=25) * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "hub.uploads.BodySizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Emails: files under var/mail by default; EMAIL_URL (smtp://user:pass@host:587/?tls=True) for a server.
 EMAIL_URL = env.str("EMAIL_URL", default="")
@@ -312,6 +346,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "hub.api_support.document_page_errors",
+    ],
 }
 
 LOGGING = {

@@ -12,3 +12,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("frontend.urls")),
 ]
+
+# A body over the limits (RequestDataTooBig & co.) is a 413 page, other bad requests a 400 page.
+handler400 = "frontend.views.errors.bad_request"

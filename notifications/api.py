@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hub.api import AssociationAPIView, HubAPIView, errors, signed_in_user, valid_data
+from hub.api_support import LocalTimeField
 from hub.models import Association, User
 from hub.selectors import memberships_of_user
 from hub.tenancy import association_scope
@@ -55,6 +56,10 @@ class NotificationSerializer(serializers.Serializer):
 
 
 class SettingsSerializer(serializers.ModelSerializer):
+    # Wall-clock times in the person's zone: the schema must not ask for an offset.
+    quiet_start = LocalTimeField(allow_null=True, required=False, label=gettext_lazy("quiet hours: no email from"))
+    quiet_end = LocalTimeField(allow_null=True, required=False, label=gettext_lazy("until"))
+
     class Meta:
         model = NotificationSettings
         fields = list(services.SETTINGS_FIELDS)
@@ -207,6 +212,8 @@ class PreferencesView(AssociationAPIView):
     """How the caller hears of each category in this association (defaults filled in)."""
 
     required_permissions = {"GET": "notifications.inbox:view", "PATCH": "notifications.inbox:view"}
+    # One row per category, always all of them: a plain list, not a page.
+    pagination_class = None  # type: ignore[assignment]
 
     @extend_schema(tags=["notifications"], responses={200: PreferenceSerializer(many=True), **errors(401, 403, 404)})
     def get(self, request: Request, association_slug: str) -> Response:

@@ -16,3 +16,11 @@ class NotificationsConfig(AppConfig):
 
         register_hub_events()
         install_publisher(publish)
+
+        from hub import personal_data
+
+        from . import personal_data as notifications_personal_data
+
+        personal_data.register(
+            "notifications", export=notifications_personal_data.export, erase=notifications_personal_data.erase
+        )

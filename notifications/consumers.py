@@ -23,7 +23,9 @@ class UserConsumer(AsyncJsonWebsocketConsumer):
 
     Anonymous connections are refused during the handshake. The association ids the user
     belongs to are resolved once at connect, and every database read a handler makes runs in
-    that scope (`hub.tenancy.association_scope`).
+    that scope (`hub.tenancy.association_scope`). Once joined, the socket first gets the current
+    unread count: what happened between the page's rendering and the join (or while a dropped
+    socket was reconnecting) would otherwise never reach the badge.
     """
 
     user_id: int
@@ -41,6 +43,7 @@ class UserConsumer(AsyncJsonWebsocketConsumer):
         self.group_name = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
+        await self.send_json({"kind": "unread", "count": await self._unread_count()})
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group_name"):
@@ -53,6 +56,12 @@ class UserConsumer(AsyncJsonWebsocketConsumer):
     async def notify_push(self, event: dict[str, Any]) -> None:
         """Relay a message sent to the user's group (`type: notify.push`, `payload: {...}`)."""
         await self.send_json(event["payload"])
+
+    @database_sync_to_async
+    def _unread_count(self) -> int:
+        from .selectors import unread_counts
+
+        return unread_counts([self.user_id]).get(self.user_id, 0)
 
     @database_sync_to_async
     def _association_ids(self, user: User) -> list[int]:

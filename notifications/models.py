@@ -128,8 +128,12 @@ class Notification(models.Model):
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="notifications")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="notifications")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # No index of their own: the unique (event, recipient) and the recipient's indexes below start
+    # with them, and every index costs each of the thousands of rows a fan-out writes.
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="notifications", db_index=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     # Copied from the event so the inbox filters and the digest query stay on one table.
     category = models.CharField(max_length=32, choices=Category.choices)
     created_at = models.DateTimeField(default=timezone.now)
@@ -139,7 +143,12 @@ class Notification(models.Model):
     in_digest = models.BooleanField(default=False)
     digested_at = models.DateTimeField(null=True, blank=True)
     digest_run = models.ForeignKey(
-        "DigestRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+        "DigestRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        db_index=False,  # partial index below: a new notification has none, and is not indexed for it
     )
 
     objects = ScopedManager(association="association")
@@ -152,15 +161,21 @@ class Notification(models.Model):
             models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_recipient"),
         ]
         indexes = [
-            # The inbox and the header's unread count.
+            # The inbox.
             models.Index(fields=["recipient", "-created_at"]),
-            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"),
+            # Unread counts (the header's, the fan-out's pushes): per association, checked against
+            # the memberships, read from the index alone.
+            models.Index(
+                fields=["recipient", "association"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
             # The digest planner: what still waits for a summary.
             models.Index(
                 fields=["recipient", "created_at"],
                 condition=Q(in_digest=True, digested_at__isnull=True),
                 name="notification_digest_pending",
             ),
+            # What a summary email carried (and SET_NULL when a run is deleted).
+            models.Index(fields=["digest_run"], condition=Q(digest_run__isnull=False), name="notification_digest_run"),
         ]
 
     def __str__(self) -> str:
@@ -299,7 +314,10 @@ class DigestRun(models.Model):
     late or repeated send picks the same items (minus those already sent or read).
     """
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_runs")
+    # No index of its own: the unique (recipient, period) starts with it.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_runs", db_index=False
+    )
     period = models.CharField(max_length=32)  # "daily:2026-03-02", "weekly:2026-W10"
     cutoff = models.DateTimeField()
     claimed_at = models.DateTimeField(default=timezone.now)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from functools import partial
+from itertools import batched
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.db import transaction
 
 from .consumers import PUSH_MESSAGE_TYPE, user_group
@@ -47,19 +50,28 @@ async def _group_send(group: str, message: dict[str, Any]) -> None:
 def push_to_users(messages: Sequence[tuple[int, dict[str, Any]]]) -> None:
     """`push_to_user` for many users at once: one after-commit callback and one event loop for all.
 
-    The fan-out sends a whole batch this way: starting a thread and an event loop per recipient
-    (what one `async_to_sync` call costs) dominated its time. Same guarantees: nothing is sent if
-    the transaction rolls back, and channel-layer errors are logged, never raised.
+    Same guarantees: nothing is sent if the transaction rolls back, and channel-layer errors are
+    logged, never raised.
     """
-    if messages:
-        transaction.on_commit(partial(_send_many, list(messages)))
+    payloads = dict(messages)
+    push_each([user_id for user_id, _payload in messages], payloads.__getitem__)
 
 
-def _send_many(messages: list[tuple[int, dict[str, Any]]]) -> None:
+def push_each(user_ids: Sequence[int], payload_of: Callable[[int], dict[str, Any]]) -> None:
+    """`push_to_users` with each payload made after commit, and only for users with a tab open.
+
+    A fan-out reaches thousands of members of whom a handful have the site open: their
+    messages are the only ones worth building (`payload_of(user_id)`).
+    """
+    if user_ids:
+        transaction.on_commit(partial(_send_many, list(user_ids), payload_of))
+
+
+def _send_many(user_ids: list[int], payload_of: Callable[[int], dict[str, Any]]) -> None:
     try:
-        failed = async_to_sync(_group_send_many)(messages)
+        failed = async_to_sync(_group_send_many)(user_ids, payload_of)
     except Exception:
-        logger.warning("Push to %s users failed; their pages will catch up.", len(messages), exc_info=True)
+        logger.warning("Push to %s users failed; their pages will catch up.", len(user_ids), exc_info=True)
         return
     if failed:
         user_id, error = failed[0]
@@ -71,32 +83,79 @@ def _send_many(messages: list[tuple[int, dict[str, Any]]]) -> None:
         )
 
 
-async def _group_send_many(messages: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, BaseException]]:
-    """Send the messages concurrently, each under the push timeout; return those that failed.
+# Which of the keys exist (channels_redis deletes a group's sorted set with its last channel),
+# as the 1-based positions of those that do: one command however many groups.
+_EXISTING_KEYS = """
+local found = {}
+for index, key in ipairs(KEYS) do
+    if redis.call('EXISTS', key) == 1 then found[#found + 1] = index end
+end
+return found
+"""
+# Keys per script call: bounds how long one call holds Redis (about a millisecond per thousand).
+_KEYS_PER_CALL = 5000
 
-    A slow or unreachable layer must not hold the worker for the whole batch: after the first
-    failure the messages not yet sent are given up (counted as failed) instead of each waiting.
+
+async def _listened(layer: Any, groups: list[str]) -> list[bool] | None:
+    """Whether each group has a listener (an open tab), or None when the layer cannot tell cheaply.
+
+    A fan-out pushes to thousands of members of whom a handful have the site open; a
+    `group_send` to a group nobody listens to does nothing, but costs two Redis round trips.
+    So which groups exist is asked first: one script call per Redis host (and per
+    `_KEYS_PER_CALL` groups), or the in-memory layer's own table. A member who opens a tab
+    between this question and the sends misses this push; the page they open shows the count.
+    """
+    if isinstance(layer, InMemoryChannelLayer):
+        return [group in layer.groups for group in groups]
+    if isinstance(layer, RedisChannelLayer) and hasattr(layer, "_group_key"):
+        listened = [False] * len(groups)
+        by_host: dict[int, list[int]] = defaultdict(list)
+        for index, group in enumerate(groups):
+            by_host[layer.consistent_hash(group)].append(index)
+        for host, indexes in by_host.items():
+            connection = layer.connection(host)
+            for chunk in batched(indexes, _KEYS_PER_CALL):
+                keys = [layer._group_key(groups[index]) for index in chunk]
+                for position in await connection.eval(_EXISTING_KEYS, len(keys), *keys):
+                    listened[chunk[int(position) - 1]] = True
+        return listened
+    return None
+
+
+async def _group_send_many(
+    user_ids: list[int], payload_of: Callable[[int], dict[str, Any]]
+) -> list[tuple[int, BaseException]]:
+    """Send each user with a tab open their payload, under the push timeout; return those that failed.
+
+    A few workers share one iterator over the users: no task, future or semaphore per message,
+    and at most `PUSH_CONCURRENCY` sends in flight to hide Redis round trips. A slow or
+    unreachable layer must not hold the worker for the whole batch: after the first failure the
+    messages not yet sent are given up (counted as failed) instead of each waiting.
     """
     layer = get_channel_layer()
     if layer is None:
         return []
-    gate = asyncio.Semaphore(PUSH_CONCURRENCY)
-    broken: list[BaseException] = []  # the first failure: the rest of the batch is not attempted
+    try:
+        async with asyncio.timeout(PUSH_TIMEOUT_SECONDS):
+            listened = await _listened(layer, [user_group(user_id) for user_id in user_ids])
+    except Exception as error:
+        return [(user_id, error) for user_id in user_ids]
+    if listened is not None:
+        user_ids = [user_id for user_id, listening in zip(user_ids, listened, strict=True) if listening]
+    pending = iter(user_ids)
+    failed: list[tuple[int, BaseException]] = []
 
-    async def send(user_id: int, payload: dict[str, Any]) -> None:
-        async with gate:
-            if broken:
-                raise broken[0]
-            message = {"type": PUSH_MESSAGE_TYPE, "payload": payload}
+    async def worker() -> None:
+        for user_id in pending:
+            if failed:
+                failed.append((user_id, failed[0][1]))
+                continue
+            message = {"type": PUSH_MESSAGE_TYPE, "payload": payload_of(user_id)}
             try:
-                await asyncio.wait_for(layer.group_send(user_group(user_id), message), timeout=PUSH_TIMEOUT_SECONDS)
+                async with asyncio.timeout(PUSH_TIMEOUT_SECONDS):
+                    await layer.group_send(user_group(user_id), message)
             except Exception as error:
-                broken.append(error)
-                raise
+                failed.append((user_id, error))
 
-    results = await asyncio.gather(*(send(u, p) for u, p in messages), return_exceptions=True)
-    return [
-        (user_id, result)
-        for (user_id, _payload), result in zip(messages, results, strict=True)
-        if isinstance(result, BaseException)
-    ]
+    await asyncio.gather(*(worker() for _ in range(min(PUSH_CONCURRENCY, len(user_ids)))))
+    return failed

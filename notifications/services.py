@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache, partial
+from functools import partial
 from itertools import batched
 from typing import Any
 from uuid import UUID, uuid4
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Min, Model, OuterRef, Q, Subquery, Value
+from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hub.models import Association, Membership, Role, User
 
-from . import emails, registry, selectors
+from . import emails, registry, selectors, sql
 from .models import (
     DEFAULT_MODES,
     Category,
@@ -42,13 +43,12 @@ from .models import (
     Subscription,
     SubscriptionState,
 )
-from .push import push_to_user, push_to_users
+from .push import push_each, push_to_user
 from .registry import Audience
 from .rules import Attention, Delivery, DigestSlot, is_paused, latest_digest_slot, route
 
 logger = logging.getLogger(__name__)
 
-FAN_OUT_BATCH_SIZE = 2000
 # An email that failed this many times is left alone (the notifications stay in the inbox).
 MAX_EMAIL_ATTEMPTS = 8
 MAX_DIGEST_ATTEMPTS = 24
@@ -63,82 +63,100 @@ def _skip_locked() -> bool:
 
 # Fan-out ----------------------------------------------------------------------------------
 
+# Recipients per round of statements (planned emails, notifications, outbox emails, unread
+# counts); None: the database's own size below. PostgreSQL receives a round's rows as arrays, one
+# statement each whatever their number, so one round covers any real association and the number
+# of statements does not grow with the audience: its bound only caps the memory a round holds.
+# SQLite's inserts are cut to its variable limit anyway; shorter rounds keep them short.
+FAN_OUT_BATCH_SIZE: int | None = None
+_BATCH_SIZE_BY_VENDOR = {"postgresql": 500_000}
+_DEFAULT_BATCH_SIZE = 2000
 
-def _recipient_rows(event: Event, audience: Audience) -> list[dict[str, Any]]:
-    """Active members the event reaches, with their preference, follow/mute and settings: one query."""
-    rule: Q
-    if audience == Audience.ALL_MEMBERS:
-        rule = Q(pk__isnull=False)
-    elif audience == Audience.BOARD:
-        rule = Q(role__in=[Role.BOARD, Role.ADMIN])
-    elif audience == Audience.ADMINS:
-        rule = Q(role=Role.ADMIN)
-    elif audience == Audience.EXPLICIT:
-        rule = Q(user_id__in=event.recipient_ids or [])
-    else:
-        rule = Q(pk__in=[])
-    subscription: Subquery | Value = Value(None, output_field=CharField())
-    if event.target_kind and event.target_code:
-        subscriptions = Subscription.objects.filter(
-            association_id=event.association_id, target_kind=event.target_kind, target_code=event.target_code
-        )
-        rule |= Q(user_id__in=subscriptions.filter(state=SubscriptionState.FOLLOW).values("user_id"))
-        subscription = Subquery(subscriptions.filter(user_id=OuterRef("user_id")).values("state")[:1])
-    members = Membership.objects.filter(association_id=event.association_id, is_active=True, user__is_active=True)
-    members = members.filter(rule)
-    if event.actor_id is not None:
-        members = members.exclude(user_id=event.actor_id)
-    preference = Preference.objects.filter(
-        association_id=event.association_id, user_id=OuterRef("user_id"), category=event.category
-    ).values("mode")[:1]
-    return list(
-        members.annotate(mode=Subquery(preference), subscription=subscription)
-        .values(
-            "user_id",
-            "mode",
-            "subscription",
-            "user__time_zone",
-            "user__notification_settings__id",
-            *(f"user__notification_settings__{name}" for name in selectors.ATTENTION_FIELDS),
-        )
-        .order_by("user_id")
-    )
+# What `route` needs to know about a member, apart from the emails already planned for them:
+# (mode or None for the category's default, follow/mute, time zone, has settings, *ATTENTION_FIELDS).
+# Most members share a handful of profiles.
+Profile = tuple[Any, ...]
 
 
-@cache
-def _attention_keys(prefix: str) -> tuple[str, str, tuple[str, ...]]:
-    return (
-        f"{prefix}time_zone",
-        f"{prefix}notification_settings__id",
-        tuple(f"{prefix}notification_settings__{name}" for name in selectors.ATTENTION_FIELDS),
-    )
+def _fan_out_batch_size() -> int:
+    return FAN_OUT_BATCH_SIZE or _BATCH_SIZE_BY_VENDOR.get(connection.vendor, _DEFAULT_BATCH_SIZE)
 
 
-def _attention(
-    row: Mapping[str, Any], cache: dict[tuple[Any, ...], Attention] | None = None, *, prefix: str = "user__"
-) -> Attention:
-    """The person's Attention from a row of `values()` through `prefix` (their user).
+def _recipient_rows(event: Event, audience: Audience) -> list[tuple[Any, ...]]:
+    """(user id, *profile) of the active members the event reaches, by user id: one query.
 
-    `cache` shares one instance between equal settings (most people share a handful).
+    Raw SQL with left joins (one preference and one follow/mute at most per member: unique
+    keys), not the correlated subqueries the ORM would write: those are costed per member, and
+    past a few thousand members PostgreSQL's planner would spend more compiling the query (JIT)
+    than running it.
     """
-    zone_key, settings_key, field_keys = _attention_keys(prefix)
-    if row[settings_key] is None:
-        key: tuple[Any, ...] = (row[zone_key],)
+    membership, m_association, m_user, m_role, m_active = sql.names(
+        Membership, "association", "user", "role", "is_active"
+    )
+    user, u_id, u_zone, u_active = sql.names(User, "id", "time_zone", "is_active")
+    settings_table, s_id, s_user, *s_fields = sql.names(NotificationSettings, "id", "user", *selectors.ATTENTION_FIELDS)
+    preference, p_association, p_user, p_category, p_mode = sql.names(
+        Preference, "association", "user", "category", "mode"
+    )
+    subscription, f_association, f_user, f_kind, f_code, f_state = sql.names(
+        Subscription, "association", "user", "target_kind", "target_code", "state"
+    )
+    rule: str
+    rule_params: list[Any] = []
+    if audience == Audience.ALL_MEMBERS:
+        rule = "1 = 1"
+    elif audience == Audience.BOARD:
+        rule, rule_params = f"m.{m_role} IN (%s, %s)", [Role.BOARD, Role.ADMIN]
+    elif audience == Audience.ADMINS:
+        rule, rule_params = f"m.{m_role} = %s", [Role.ADMIN]
+    elif audience == Audience.EXPLICIT:
+        rule, rule_params = sql.id_in(f"m.{m_user}", event.recipient_ids or [])
     else:
-        key = (row[zone_key], *(row[name] for name in field_keys))
-    if cache is not None and (cached := cache.get(key)) is not None:
-        return cached
-    if len(key) == 1:
-        attention = Attention(time_zone=key[0])
-    else:
-        attention = Attention(time_zone=key[0], **dict(zip(selectors.ATTENTION_FIELDS, key[1:], strict=True)))
-    if cache is not None:
-        cache[key] = attention
-    return attention
+        rule = "1 = 0"
+    follows, follow_params, state = "", [], "NULL"
+    if event.target_kind and event.target_code:
+        # Followers of the target hear of it whatever the audience.
+        follows = (
+            f"LEFT JOIN {subscription} f ON f.{f_association} = m.{m_association} AND f.{f_user} = m.{m_user} "
+            f"AND f.{f_kind} = %s AND f.{f_code} = %s"
+        )
+        target_code = Subscription._meta.get_field("target_code").get_db_prep_value(event.target_code, connection)  # type: ignore[union-attr]
+        follow_params = [event.target_kind, target_code]
+        rule, rule_params = f"({rule} OR f.{f_state} = %s)", [*rule_params, SubscriptionState.FOLLOW]
+        state = f"f.{f_state}"
+    actor, actor_params = "", []
+    if event.actor_id is not None:
+        actor, actor_params = f"AND m.{m_user} <> %s", [event.actor_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.{m_user}, p.{p_mode}, {state}, u.{u_zone}, s.{s_id} IS NOT NULL, "  # noqa: S608 (names from the models)
+            + ", ".join(f"s.{column}" for column in s_fields)
+            + f" FROM {membership} m JOIN {user} u ON u.{u_id} = m.{m_user} "
+            f"LEFT JOIN {settings_table} s ON s.{s_user} = m.{m_user} "
+            f"LEFT JOIN {preference} p ON p.{p_association} = m.{m_association} AND p.{p_user} = m.{m_user} "
+            f"AND p.{p_category} = %s {follows} "
+            f"WHERE m.{m_association} = %s AND m.{m_active} AND u.{u_active} AND {rule} {actor} "
+            f"ORDER BY m.{m_user}",
+            [event.category, *follow_params, event.association_id, *rule_params, *actor_params],
+        )
+        return cursor.fetchall()
 
 
-def _planned_emails_by_day(user_ids: list[int], attentions: Mapping[int, Attention], now: datetime) -> dict[int, dict]:
-    """Immediate emails already planned around now for each member, by local day: one query.
+def _attention_of(time_zone: str, has_settings: Any, fields: Sequence[Any]) -> Attention:
+    """A person's Attention from their time zone and their settings row's ATTENTION_FIELDS (None
+    when they have no row: the defaults). to_python: raw SQL on SQLite gives times and dates as text."""
+    if not has_settings:
+        return Attention(time_zone=time_zone)
+    field = NotificationSettings._meta.get_field
+    values = {
+        name: field(name).to_python(value)  # type: ignore[union-attr]
+        for name, value in zip(selectors.ATTENTION_FIELDS, fields, strict=True)
+    }
+    return Attention(time_zone=time_zone, **values)
+
+
+def _planned_emails_by_day(attentions: Mapping[int, Attention], now: datetime) -> dict[int, dict[date, int]]:
+    """Immediate emails already planned around now for these members, by their local day: one query.
 
     The cap is a person's, across associations: this read crosses tenants, on the members' own rows.
     Two fan-outs at the same instant may both see room under a member's cap and go one over: the
@@ -147,7 +165,7 @@ def _planned_emails_by_day(user_ids: list[int], attentions: Mapping[int, Attenti
     counts: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     rows = (
         OutboxEmail.objects.with_scopes_disabled()
-        .filter(recipient_id__in=user_ids, skipped_at__isnull=True)
+        .filter(sql.one_of("recipient_id", list(attentions)), skipped_at__isnull=True)
         .filter(due_at__gte=now - timedelta(days=2), due_at__lt=now + timedelta(days=2))
         .values_list("recipient_id", "due_at")
     )
@@ -156,18 +174,92 @@ def _planned_emails_by_day(user_ids: list[int], attentions: Mapping[int, Attenti
     return counts
 
 
+@dataclass(frozen=True)
+class _Routed:
+    """One routing decision and the members it applies to."""
+
+    delivery: Delivery
+    user_ids: list[int]
+
+
+class _Router:
+    """`rules.route` once per profile of recipients, not once per member.
+
+    `route` is pure and `now` is fixed for the fan-out, so members with equal profiles get equal
+    deliveries, except for the daily cap: members who may be emailed and already have emails
+    planned around now are routed one by one, with those emails. What reaches a member is exactly
+    what `route` decides for them.
+    """
+
+    def __init__(self, *, default_mode: str, now: datetime) -> None:
+        self.default_mode = default_mode
+        self.now = now
+        self.known: dict[Profile, tuple[str, str | None, Attention, Delivery]] = {}
+
+    def _decide(self, profile: Profile) -> tuple[str, str | None, Attention, Delivery]:
+        known = self.known.get(profile)
+        if known is None:
+            mode, subscription, time_zone, has_settings, *fields = profile
+            mode = mode or self.default_mode
+            attention = _attention_of(time_zone, has_settings, fields)
+            delivery = route(mode=mode, attention=attention, now=self.now, subscription=subscription)
+            known = self.known[profile] = (mode, subscription, attention, delivery)
+        return known
+
+    def route(self, rows: Iterable[tuple[Any, ...]]) -> list[_Routed]:
+        """The deliveries of these (user id, *profile) rows; members who get nothing are left out.
+
+        One query at most: the emails already planned for members who may get an immediate one.
+        """
+        by_profile: dict[Profile, list[int]] = defaultdict(list)
+        for row in rows:
+            by_profile[row[1:]].append(row[0])
+        decided = {profile: self._decide(profile) for profile in by_profile}
+        # Only a member in "immediate" mode (and not muting the target) can be sent an email.
+        may_email = {
+            user_id: attention
+            for profile, (mode, subscription, attention, _delivery) in decided.items()
+            if mode == Mode.IMMEDIATE and subscription != SubscriptionState.MUTE
+            for user_id in by_profile[profile]
+        }
+        planned = _planned_emails_by_day(may_email, self.now) if may_email else {}
+        routed: list[_Routed] = []
+        one_by_one: dict[Delivery, list[int]] = defaultdict(list)
+        for profile, user_ids in by_profile.items():
+            mode, subscription, attention, delivery = decided[profile]
+            if planned and mode == Mode.IMMEDIATE:
+                capped = [user_id for user_id in user_ids if user_id in planned]
+                for user_id in capped:
+                    one_by_one[
+                        route(
+                            mode=mode,
+                            attention=attention,
+                            now=self.now,
+                            subscription=subscription,
+                            emails_by_day=planned[user_id],
+                        )
+                    ].append(user_id)
+                if capped:
+                    user_ids = [user_id for user_id in user_ids if user_id not in planned]
+            if delivery.inbox and user_ids:
+                routed.append(_Routed(delivery, user_ids))
+        routed += [_Routed(delivery, user_ids) for delivery, user_ids in one_by_one.items() if delivery.inbox]
+        return routed
+
+
 def _columns(model: type[Model], *names: str) -> str:
     """The quoted, comma-separated columns of these fields, for raw SQL."""
     return ", ".join(connection.ops.quote_name(str(model._meta.get_field(name).column)) for name in names)  # type: ignore[union-attr]
 
 
-def _insert_notifications(event: Event, rows: list[tuple[UUID, int, str, bool]]) -> dict[int, int]:
-    """Insert (code, recipient id, route, in digest) for the event; skip existing (event, recipient).
+def _insert_notifications(event: Event, routed: list[_Routed]) -> list[tuple[int, int, str]]:
+    """Insert the event's notification for each routed member; skip existing (event, recipient).
 
-    One statement, no model instances, and `RETURNING` says which rows were really inserted (a
-    second run inserts nothing and returns nothing), so no read-back. PostgreSQL gets the rows as
-    arrays (one statement whatever the batch); other databases (SQLite ≥ 3.35) a multi-row VALUES
-    cut to their parameter limit. Returns recipient id → notification id of the new rows.
+    No model instances, and `RETURNING` says which rows were really inserted (a second run inserts
+    nothing and returns nothing), so no read-back. PostgreSQL: one statement whatever the number
+    of rows, with the recipients, routes and summary flags as arrays and the codes drawn by the
+    server; other databases (SQLite ≥ 3.35): a multi-row VALUES cut to their parameter limit.
+    Returns (recipient id, notification id, code) of the new rows.
     """
     meta = Notification._meta
     table = connection.ops.quote_name(meta.db_table)
@@ -175,33 +267,37 @@ def _insert_notifications(event: Event, rows: list[tuple[UUID, int, str, bool]])
     names = ["code", "recipient", "route", "in_digest", "association", "event", "category", "created_at"]
     columns = _columns(Notification, *names)
     conflict = _columns(Notification, "event", "recipient")
-    returning = _columns(Notification, "recipient", "id")
     constants = [
         event.association_id,
         event.pk,
         event.category,
         field("created_at").get_db_prep_value(event.created_at, connection),  # type: ignore[union-attr]
     ]
-    inserted: dict[int, int] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            codes, recipients, routes, digests = (list(column) for column in zip(*rows, strict=True))
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names from the model, values as parameters)
-                "SELECT code, recipient, route, in_digest, %s, %s, %s, %s "
-                "FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::boolean[]) "
-                "AS t(code, recipient, route, in_digest) "
-                f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}",
-                [*constants, codes, recipients, routes, digests],
+                "SELECT gen_random_uuid(), recipient, route, in_digest, %s, %s, %s, %s "
+                "FROM unnest(%s::bigint[], %s::text[], %s::boolean[]) AS t(recipient, route, in_digest) "
+                f"ON CONFLICT ({conflict}) DO NOTHING "
+                f"RETURNING {_columns(Notification, 'recipient', 'id')}, {_columns(Notification, 'code')}::text",
+                [
+                    *constants,
+                    sql.ids_literal(user_id for group in routed for user_id in group.user_ids),
+                    sql.pg_array(",".join([group.delivery.route] * len(group.user_ids)) for group in routed),
+                    sql.pg_array(",".join(["ft"[group.delivery.digest]] * len(group.user_ids)) for group in routed),
+                ],
             )
-            inserted.update(cursor.fetchall())
-            return inserted
+            return cursor.fetchall()
         code_field = field("code")
+        returning = _columns(Notification, "recipient", "id", "code")
+        rows = [(uuid4(), user_id, group.delivery) for group in routed for user_id in group.user_ids]
+        inserted: list[tuple[int, int, str]] = []
         per_statement = max(1, (connection.features.max_query_params or 999) // len(names))
         for chunk in batched(rows, per_statement):
             values = []
-            for code, recipient_id, route_name, in_digest in chunk:
-                values += [code_field.get_db_prep_value(code, connection), recipient_id, route_name, in_digest]  # type: ignore[union-attr]
+            for code, user_id, delivery in chunk:
+                values += [code_field.get_db_prep_value(code, connection), user_id, delivery.route, delivery.digest]  # type: ignore[union-attr]
                 values += constants
             placeholders = ", ".join(["(" + ", ".join(["%s"] * len(names)) + ")"] * len(chunk))
             cursor.execute(
@@ -209,7 +305,7 @@ def _insert_notifications(event: Event, rows: list[tuple[UUID, int, str, bool]])
                 f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}",
                 values,
             )
-            inserted.update(cursor.fetchall())
+            inserted += [(user_id, pk, str(UUID(str(code)))) for user_id, pk, code in cursor.fetchall()]
     return inserted
 
 
@@ -217,10 +313,12 @@ def _insert_notifications(event: Event, rows: list[tuple[UUID, int, str, bool]])
 def fan_out(*, event: Event, now: datetime | None = None) -> int:
     """Turn the event into one notification per recipient; plan emails and pushes. Needs the scope.
 
-    Set-based: per batch of recipients one read of the planned emails of those who may get an
-    immediate one, one `INSERT … ON CONFLICT DO NOTHING RETURNING` (a second run inserts nothing),
-    one `bulk_create` of outbox emails, one grouped count of unread notifications and one
-    after-commit callback sending the batch's pushes. Returns how many notifications were created.
+    Set-based, with a fixed number of statements per round of recipients (`FAN_OUT_BATCH_SIZE`;
+    one round on PostgreSQL for any real association): one read of the emails already planned for
+    those who may get an immediate one, one `INSERT … ON CONFLICT DO NOTHING RETURNING` (a second
+    run inserts nothing), one insert of outbox emails, one grouped count of unread notifications;
+    then one after-commit callback sends every push. `rules.route` decides once per distinct
+    profile of recipients (`_Router`). Returns how many notifications were created.
     """
     now = now or timezone.now()
     try:
@@ -230,53 +328,26 @@ def fan_out(*, event: Event, now: datetime | None = None) -> int:
         Event.objects.filter(pk=event.pk).update(fanned_out_at=now)
         return 0
     rows = _recipient_rows(event, event_type.audience)
-    default_mode = DEFAULT_MODES[event.category]
-    # Most members share a handful of settings: one Attention each, and one routing decision per
-    # (mode, follow/mute, settings) when no email is planned for them (`route` is pure, `now` fixed).
-    attention_cache: dict[tuple[Any, ...], Attention] = {}
-    route_cache: dict[tuple[str, str | None, Attention], Delivery] = {}
+    router = _Router(default_mode=DEFAULT_MODES[event.category], now=now)
     created = 0
     emails_due_now = False
-    for batch in batched(rows, FAN_OUT_BATCH_SIZE):
-        attentions = {row["user_id"]: _attention(row, attention_cache) for row in batch}
-        # Only a member in "immediate" mode (and not muting the target) can be sent an email.
-        may_email = [
-            row["user_id"]
-            for row in batch
-            if (row["mode"] or default_mode) == Mode.IMMEDIATE and row["subscription"] != SubscriptionState.MUTE
-        ]
-        planned = _planned_emails_by_day(may_email, attentions, now) if may_email else {}
-        deliveries: dict[int, tuple[UUID, Delivery]] = {}
-        for row in batch:
-            user_id = row["user_id"]
-            mode = row["mode"] or default_mode
-            attention = attentions[user_id]
-            by_day = planned.get(user_id)
-            if by_day:
-                delivery = route(
-                    mode=mode, attention=attention, now=now, subscription=row["subscription"], emails_by_day=by_day
-                )
-            else:
-                key = (mode, row["subscription"], attention)
-                cached = route_cache.get(key)
-                if cached is None:
-                    cached = route_cache[key] = route(
-                        mode=mode, attention=attention, now=now, subscription=row["subscription"]
-                    )
-                delivery = cached
-            if delivery.inbox:
-                deliveries[user_id] = (uuid4(), delivery)
-        if not deliveries:
+    # What the pushes need, per recipient: the payloads are built after commit, only for those
+    # with a tab open (`push_each`).
+    codes: dict[int, str] = {}
+    counts: dict[int, int] = {}
+    for batch in batched(rows, _fan_out_batch_size()):
+        routed = router.route(batch)
+        if not routed:
             continue
-        inserted = _insert_notifications(
-            event,
-            [(code, user_id, delivery.route, delivery.digest) for user_id, (code, delivery) in deliveries.items()],
-        )
+        inserted = _insert_notifications(event, routed)
         created += len(inserted)
+        delivery_of: dict[int, Delivery] = {}
+        for group in routed:
+            delivery_of.update(dict.fromkeys(group.user_ids, group.delivery))
         outbox = []
-        pushed = []
-        for user_id, pk in inserted.items():
-            code, delivery = deliveries[user_id]
+        pushed: dict[int, str] = {}
+        for user_id, pk, code in inserted:
+            delivery = delivery_of[user_id]
             if delivery.email_at is not None:
                 outbox.append(
                     OutboxEmail(
@@ -288,25 +359,19 @@ def fan_out(*, event: Event, now: datetime | None = None) -> int:
                 )
                 emails_due_now = emails_due_now or delivery.email_at <= now
             if delivery.push:
-                pushed.append((user_id, code))
+                pushed[user_id] = code
         if outbox:
             OutboxEmail.objects.bulk_create(outbox, ignore_conflicts=True)
         if pushed:
-            counts = selectors.unread_counts([user_id for user_id, _code in pushed])
-            notification = {"title": event.title}
-            push_to_users(
-                [
-                    (
-                        user_id,
-                        {
-                            "kind": "unread",
-                            "count": counts.get(user_id, 0),
-                            "notification": notification | {"code": str(code)},
-                        },
-                    )
-                    for user_id, code in pushed
-                ]
-            )
+            counts.update(selectors.unread_counts(list(pushed)))
+            codes.update(pushed)
+
+    def payload(user_id: int) -> dict[str, Any]:
+        notification = {"title": event.title, "code": codes[user_id]}
+        return {"kind": "unread", "count": counts.get(user_id, 0), "notification": notification}
+
+    # One after-commit callback, one event loop, for every recipient's push.
+    push_each(list(codes), payload)
     Event.objects.filter(pk=event.pk).update(fanned_out_at=now)
     if emails_due_now:
         # Robust: if the broker is down, the beat's `send_due_emails` pass sends them instead.
@@ -456,7 +521,8 @@ DIGEST_LIST = "digest"
 
 
 def unsubscribe_token(*, user: User, association: Association | None = None, category: str | None = None) -> str:
-    """A signed, non-expiring token naming what to stop: the summary, or one category's immediate emails."""
+    """A signed token naming what to stop: the summary, or one category's immediate emails.
+    It works for UNSUBSCRIBE_MAX_AGE_DAYS (then the preferences page, after logging in, does it)."""
     payload: dict[str, str] = {"u": str(user.code)}
     if association is not None and category is not None:
         payload |= {"a": str(association.code), "c": category}
@@ -476,7 +542,7 @@ def read_unsubscribe_token(token: str) -> Unsubscription:
     """What a token names. Raises ValidationError for a forged, damaged or stale token."""
     invalid = ValidationError(_("This unsubscribe link is not valid."), code="invalid")
     try:
-        payload = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        payload = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=settings.UNSUBSCRIBE_MAX_AGE_DAYS * 24 * 3600)
     except signing.BadSignature:
         raise invalid from None
     if not isinstance(payload, dict):
@@ -586,31 +652,42 @@ def due_digests(*, now: datetime, frequency: str | None = None) -> list[PlannedD
     A member is due when something waits for a summary since before their slot, they are not
     paused, and they want summaries (at this `frequency`, if given). Crosses associations: a
     summary covers all of a person's associations (their own rows only).
+
+    The query groups what waits per member first and joins their time zone and settings after,
+    once per member rather than once per waiting notification (`selectors.digest_pending` says
+    the same for one member).
     """
-    pending = (
-        selectors.digest_pending(now=now)
-        .values(
-            "recipient_id",
-            "recipient__time_zone",
-            "recipient__notification_settings__id",
-            *(f"recipient__notification_settings__{name}" for name in selectors.ATTENTION_FIELDS),
-        )
-        .annotate(first=Min("created_at"), items=Count("pk"))
-        .order_by("recipient_id")
+    notification, n_recipient, n_association, n_created, n_in_digest, n_digested, n_read = sql.names(
+        Notification, "recipient", "association", "created_at", "in_digest", "digested_at", "read_at"
     )
+    membership, m_user, m_association, m_active = sql.names(Membership, "user", "association", "is_active")
+    user, u_id, u_zone = sql.names(User, "id", "time_zone")
+    settings_table, s_id, s_user, *s_fields = sql.names(NotificationSettings, "id", "user", *selectors.ATTENTION_FIELDS)
+    cutoff = Notification._meta.get_field("created_at").get_db_prep_value(now, connection)  # type: ignore[union-attr]
+    settings_columns = ", ".join(f"s.{column}" for column in s_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.recipient, u.{u_zone}, s.{s_id} IS NOT NULL, {settings_columns}, w.first, w.items "  # noqa: S608 (names from the models)
+            f"FROM (SELECT n.{n_recipient} AS recipient, MIN(n.{n_created}) AS first, COUNT(*) AS items "
+            f"FROM {notification} n WHERE n.{n_in_digest} AND n.{n_digested} IS NULL AND n.{n_read} IS NULL "
+            f"AND n.{n_created} <= %s AND EXISTS (SELECT 1 FROM {membership} m WHERE m.{m_user} = n.{n_recipient} "
+            f"AND m.{m_association} = n.{n_association} AND m.{m_active}) GROUP BY n.{n_recipient}"
+            f") w JOIN {user} u ON u.{u_id} = w.recipient LEFT JOIN {settings_table} s ON s.{s_user} = w.recipient "
+            "ORDER BY w.recipient",
+            [cutoff],
+        )
+        pending = cursor.fetchall()
     planned = []
-    attentions: dict[tuple[Any, ...], Attention] = {}
     # Whether a person is due depends on their settings and `now` only: decided once per settings.
-    slots: dict[Attention, DigestSlot | None] = {}
+    slots: dict[tuple[Any, ...], DigestSlot | None] = {}
     for row in pending:
-        attention = _attention(row, attentions, prefix="recipient__")
-        if attention in slots:
-            slot = slots[attention]
+        profile = row[1:-2]  # time zone, has settings, *ATTENTION_FIELDS
+        if profile in slots:
+            slot = slots[profile]
         else:
-            slot = slots[attention] = _due_slot(attention, now, frequency)
-        if slot is None or row["first"] > slot.at:
-            continue
-        planned.append(PlannedDigest(row["recipient_id"], slot.period, slot.at, row["items"]))
+            slot = slots[profile] = _due_slot(_attention_of(profile[0], profile[1], profile[2:]), now, frequency)
+        if slot is not None and sql.aware(row[-2]) <= slot.at:
+            planned.append(PlannedDigest(row[0], slot.period, slot.at, row[-1]))
     return planned
 
 

@@ -9,6 +9,8 @@ from .models import (
     Category,
     DiagnosticAnswer,
     HostingOption,
+    Place,
+    PlaceServiceOffer,
     Platform,
     Provenance,
     Referent,
@@ -24,6 +26,8 @@ from .models import (
     TutorialQuestion,
     TutorialRevision,
     TutorialStep,
+    Workshop,
+    WorkshopRegistration,
 )
 
 
@@ -276,3 +280,54 @@ class RoadmapStepAdmin(ReadOnlyAdmin):
     list_display = ["association", "key", "status", "postponed_until", "proposed_at"]
     list_filter = ["status"]
     list_select_related = ["association"]
+
+
+class PlaceServiceOfferInline(admin.TabularInline):
+    model = PlaceServiceOffer
+    extra = 0
+    can_delete = False
+    readonly_fields = ["service"]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Place)
+class PlaceAdmin(ReadOnlyAdmin):
+    """Places are written by imports of the national standard only; staff with the right may delete a
+    closed one (an import never deletes; the next import of a file that still lists it brings it back)."""
+
+    list_display = ["name", "commune", "postcode", "department", "local_id", "updated_on", "imported_at"]
+    list_filter = ["department"]
+    search_fields = ["name", "commune", "local_id", "pivot"]
+    inlines = [PlaceServiceOfferInline]
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Django's own permission (delete_place), not ReadOnlyAdmin's refusal.
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+
+@admin.register(PlaceServiceOffer)
+class PlaceServiceOfferAdmin(ReadOnlyAdmin):
+    list_display = ["place", "service"]
+    list_filter = ["service"]
+    list_select_related = ["place"]
+
+
+# Workshops: written by the services only (seats, waiting list, notifications stay consistent);
+# staff read them.
+
+
+@admin.register(Workshop)
+class WorkshopAdmin(ReadOnlyAdmin):
+    list_display = ["title", "network", "starts_at", "capacity", "status"]
+    list_filter = ["status", "network"]
+    search_fields = ["title"]
+    list_select_related = ["network"]
+
+
+@admin.register(WorkshopRegistration)
+class WorkshopRegistrationAdmin(ReadOnlyAdmin):
+    list_display = ["workshop", "user", "association", "status", "queued_at"]
+    list_filter = ["status"]
+    list_select_related = ["workshop", "user", "association"]

@@ -28,7 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hub.api import AssociationAPIView, HubAPIView, errors, signed_in_user, valid_data
-from hub.api_support import Pagination, enum_field
+from hub.api_support import OptionalURLField, Pagination, SlugRelatedField, enum_field
 from hub.markdown import render_markdown
 from hub.models import Membership
 
@@ -49,6 +49,7 @@ from .models import (
     ProposalStatus,
     Referent,
     RoadmapStep,
+    SillStatus,
     Source,
     Stage,
     StepLink,
@@ -84,6 +85,7 @@ PricingField = enum_field(Pricing, "Pricing")
 EaseField = enum_field(EaseOfUse, "EaseOfUse")
 ProposalStatusField = enum_field(ProposalStatus, "ToolProposalStatus")
 SourceField = enum_field(Source, "CatalogueSource")
+SillStatusField = enum_field(SillStatus, "SillStatus")
 
 
 # Output serializers: the catalogue ---------------------------------------------------------------
@@ -112,6 +114,12 @@ class ToolSummarySerializer(serializers.ModelSerializer):
     pricing = PricingField(read_only=True)
     ease_of_use = EaseField(read_only=True)
     categories = CategoryRefSerializer(many=True, read_only=True)
+    website = OptionalURLField(read_only=True, allow_null=True)
+    sill_status = SillStatusField(
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("Null when the tool is not in the SILL, the French State's recommended free software."),
+    )
 
     class Meta:
         model = Tool
@@ -224,6 +232,7 @@ class ToolProposalSerializer(serializers.ModelSerializer):
         help_text=gettext_lazy("Catalogue tools with a similar name when the proposal was made."),
     )
     tool = ToolRefSerializer(read_only=True, allow_null=True, help_text=gettext_lazy("The tool created on approval."))
+    website = OptionalURLField(read_only=True, allow_null=True)
 
     class Meta:
         model = ToolProposal
@@ -358,9 +367,7 @@ class ToolProposalCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     website = serializers.URLField(max_length=500, allow_blank=True, default="")
     description = serializers.CharField(max_length=2000, help_text=gettext_lazy("What the tool is for."))
-    category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), allow_null=True, default=None
-    )
+    category = SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), allow_null=True, default=None)
     free_software = FreeSoftwareField(default=FreeSoftware.UNKNOWN)
 
 
@@ -382,7 +389,7 @@ class StackEntryFieldsSerializer(serializers.Serializer):
 
 
 class StackEntryCreateSerializer(StackEntryFieldsSerializer):
-    tool = serializers.SlugRelatedField(slug_field="slug", queryset=Tool.objects.all())
+    tool = SlugRelatedField(slug_field="slug", queryset=Tool.objects.all())
     stage = StageField(default=Stage.CONSIDERED)
     reason = serializers.CharField(max_length=2000, allow_blank=True, default="")
 
@@ -397,7 +404,7 @@ class StackQuerySerializer(serializers.Serializer):
 
 
 class ReferentCreateSerializer(serializers.Serializer):
-    tool = serializers.SlugRelatedField(slug_field="slug", queryset=Tool.objects.all())
+    tool = SlugRelatedField(slug_field="slug", queryset=Tool.objects.all())
     level = LevelField()
     member = serializers.UUIDField(
         required=False,
@@ -892,7 +899,7 @@ class HelpedSerializer(serializers.Serializer):
 
 
 class TutorialQuerySerializer(serializers.Serializer):
-    tool = serializers.SlugRelatedField(slug_field="slug", queryset=Tool.objects.all(), required=False)
+    tool = SlugRelatedField(slug_field="slug", queryset=Tool.objects.all(), required=False)
     level = TutorialLevelField(required=False)
     audience = TutorialAudienceField(required=False)
     q = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -919,7 +926,7 @@ STEPS_HELP = gettext_lazy(
 class TutorialWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     summary = serializers.CharField(max_length=2000, allow_blank=True, required=False)
-    tools = serializers.SlugRelatedField(slug_field="slug", queryset=Tool.objects.all(), many=True, required=False)
+    tools = SlugRelatedField(slug_field="slug", queryset=Tool.objects.all(), many=True, required=False)
     level = TutorialLevelField(required=False)
     audience = TutorialAudienceField(required=False)
     estimated_minutes = serializers.IntegerField(min_value=1, max_value=600, allow_null=True, required=False)

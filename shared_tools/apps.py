@@ -7,6 +7,15 @@ class SharedToolsConfig(AppConfig):
     verbose_name = _("Shared tools")
 
     def ready(self) -> None:
+        from hub import personal_data
+
+        from . import personal_data as shared_tools_personal_data
         from .events import register_event_kinds
 
         register_event_kinds()
+        personal_data.register(
+            "shared_tools",
+            export=shared_tools_personal_data.export,
+            erase=shared_tools_personal_data.erase,
+            association_export=shared_tools_personal_data.association_export,
+        )

@@ -10,17 +10,20 @@ import os
 import uuid
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from .licences import check_spdx_expression
 from .naming import match_key
+from .places.territory import department_of, time_zone_of
 
 
 class FreeSoftware(models.TextChoices):
@@ -818,6 +821,8 @@ class StepLink(models.TextChoices):
     TUTORIAL = "tutorial", _("A tutorial")
     LIBRARY = "library", _("A search in the tutorial library")
     PROPOSAL = "proposal", _("A proposal to adopt a tool")
+    WORKSHOP = "workshop", _("A workshop of a network")
+    PLACE = "place", _("A digital-mediation place")
 
 
 class RoadmapStep(models.Model):
@@ -838,6 +843,8 @@ class RoadmapStep(models.Model):
     link_kind = models.CharField(_("link"), max_length=10, choices=StepLink.choices)
     tool = models.ForeignKey(Tool, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     tutorial = models.ForeignKey(Tutorial, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    workshop = models.ForeignKey("Workshop", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    place = models.ForeignKey("Place", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     search = models.CharField(_("words searched"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=StepStatus.choices, default=StepStatus.PROPOSED)
     postponed_until = models.DateField(_("postponed until"), null=True, blank=True)
@@ -866,3 +873,191 @@ class RoadmapStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.association_id} {self.key} ({self.status})"
+
+
+# Places: digital-mediation places, global, following the national data standard ---------------
+
+
+class PlaceService(models.TextChoices):
+    """The `services` vocabulary of the national standard (La MedNum / ANCT, v1.0.2), verbatim."""
+
+    ADMINISTRATIVE = "Aide aux démarches administratives", _("Help with online administrative procedures")
+    EVERYDAY_TOOLS = "Maîtrise des outils numériques du quotidien", _("Everyday digital tools")
+    EMPLOYMENT = "Insertion professionnelle via le numérique", _("Finding work through digital tools")
+    SAFETY = "Utilisation sécurisée du numérique", _("Using digital tools safely")
+    PARENTING = "Parentalité et éducation avec le numérique", _("Parenting and education with digital tools")
+    LEISURE = "Loisirs et créations numériques", _("Digital leisure and creation")
+    UNDERSTANDING = "Compréhension du monde numérique", _("Understanding the digital world")
+    ACCESS = "Accès internet et matériel informatique", _("Internet access and computers")
+    EQUIPMENT = "Acquisition de matériel informatique à prix solidaire", _("Low-cost computers")
+
+
+class Place(models.Model):
+    """A digital-mediation place (EPN, France Services, médiathèque, tiers-lieu...).
+
+    One row per place of the national standard (schema v1.0.2): every field is kept so that an
+    export gives back what was imported. Multi-valued fields are lists (`|` in the CSV);
+    `services` lives in `PlaceServiceOffer` so that the list can be filtered by service with an
+    index on every database. Places are global: no association owns them.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    local_id = models.CharField(_("identifier"), max_length=200, unique=True, help_text="id")
+    pivot = models.CharField(_("SIRET, RNA or RIDET"), max_length=14)
+    name = models.CharField(_("name"), max_length=300)
+    commune = models.CharField(_("commune"), max_length=200, db_index=True)
+    postcode = models.CharField(_("postcode"), max_length=5, db_index=True)
+    # Derived on import (`refresh_derived`) so that the list filters with an index on every database:
+    # the département (from the INSEE code, else the postcode) and the commune without accents or case.
+    department = models.CharField(_("département"), max_length=3, db_index=True, editable=False, default="")
+    commune_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    insee_code = models.CharField(_("INSEE code"), max_length=5, blank=True)
+    address = models.CharField(_("address"), max_length=300)
+    address_complement = models.CharField(_("address complement"), max_length=300, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    typologies = models.JSONField(_("kinds of structure"), default=list, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    emails = models.JSONField(_("email addresses"), default=list, blank=True)
+    websites = models.JSONField(_("websites"), default=list, blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=1000, blank=True)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    source = models.CharField(_("collected by"), max_length=300, blank=True)
+    itinerance = models.JSONField(_("fixed or mobile"), default=list, blank=True)
+    parent_structure = models.CharField(_("parent structure"), max_length=300, blank=True)
+    updated_on = models.DateField(_("data updated on"))
+    publics = models.JSONField(_("publics specifically addressed"), default=list, blank=True)
+    specific_support = models.JSONField(_("specific support"), default=list, blank=True)
+    fees = models.JSONField(_("fees"), default=list, blank=True)
+    national_programmes = models.JSONField(_("national programmes"), default=list, blank=True)
+    training_labels = models.JSONField(_("training and labels"), default=list, blank=True)
+    other_training_labels = models.CharField(_("other training and labels"), max_length=1000, blank=True)
+    access_modes = models.JSONField(_("how to come"), default=list, blank=True)
+    support_modes = models.JSONField(_("kinds of support"), default=list, blank=True)
+    acces_libre_url = models.URLField(_("accessibility sheet (Accès libre)"), max_length=500, blank=True)
+    booking_url = models.URLField(_("online booking"), max_length=500, blank=True)
+    imported_at = models.DateTimeField(_("imported on"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        ordering = ["commune", "name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.commune})"
+
+    def refresh_derived(self) -> None:
+        self.department = department_of(self.postcode, self.insee_code)
+        self.commune_key = slugify(self.commune)
+
+    @property
+    def time_zone(self) -> ZoneInfo:
+        """The zone its opening hours are written in: Europe/Paris, or the overseas one."""
+        return time_zone_of(self.postcode)
+
+
+class PlaceServiceOffer(models.Model):
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="service_offers")
+    service = models.CharField(_("service"), max_length=100, choices=PlaceService.choices)
+
+    class Meta:
+        verbose_name = _("service offered")
+        verbose_name_plural = _("services offered")
+        ordering = ["place", "pk"]
+        constraints = [models.UniqueConstraint(fields=["place", "service"], name="place_service_once")]
+        indexes = [models.Index(fields=["service", "place"])]
+
+    def __str__(self) -> str:
+        return f"{self.place_id} {self.service}"
+
+
+# Workshops: published by a network's conseillers, attended by members of followed associations --
+
+
+class WorkshopStatus(models.TextChoices):
+    PUBLISHED = "published", _("Published")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Workshop(models.Model):
+    """A workshop a network's conseillers run, in a place or online, with a capacity.
+
+    `sequence` counts changes that matter to a calendar (RFC 5545 SEQUENCE) so that an updated
+    .ics replaces the earlier one in the attendee's calendar.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    network = models.ForeignKey("hub.Network", on_delete=models.CASCADE, related_name="workshops")
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), max_length=10000, blank=True)
+    tool = models.ForeignKey(Tool, on_delete=models.SET_NULL, null=True, blank=True, related_name="workshops")
+    level = models.CharField(_("level"), max_length=12, choices=TutorialLevel.choices, default=TutorialLevel.BEGINNER)
+    audience = models.CharField(
+        _("audience"), max_length=12, choices=TutorialAudience.choices, default=TutorialAudience.EVERYONE
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    place = models.ForeignKey(Place, on_delete=models.SET_NULL, null=True, blank=True, related_name="workshops")
+    location_detail = models.CharField(_("room or address details"), max_length=300, blank=True)
+    online_url = models.URLField(_("online meeting link"), max_length=500, blank=True)
+    capacity = models.PositiveIntegerField(_("seats"), validators=[MinValueValidator(1), MaxValueValidator(10000)])
+    status = models.CharField(
+        _("status"), max_length=10, choices=WorkshopStatus.choices, default=WorkshopStatus.PUBLISHED
+    )
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey("hub.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("workshop")
+        verbose_name_plural = _("workshops")
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="workshop_ends_after_start"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="workshop_has_a_seat"),
+        ]
+        indexes = [models.Index(fields=["network", "starts_at"]), models.Index(fields=["status", "starts_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RegistrationStatus(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    WAITING = "waiting", _("On the waiting list")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class WorkshopRegistration(models.Model):
+    """One person's seat (or place in the waiting list) at a workshop.
+
+    A person has at most one row per workshop; cancelling keeps the row (history, and a later
+    re-registration reuses it). `association` is the one through which the person came, for the
+    conseiller's attendance list. The waiting list is ordered by `queued_at`.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="registrations")
+    user = models.ForeignKey("hub.User", on_delete=models.CASCADE, related_name="workshop_registrations")
+    association = models.ForeignKey(
+        "hub.Association", on_delete=models.SET_NULL, null=True, blank=True, related_name="workshop_registrations"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=RegistrationStatus.choices)
+    queued_at = models.DateTimeField(_("registered on"), default=timezone.now)
+    promoted_at = models.DateTimeField(_("moved from the waiting list on"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled on"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("workshop registration")
+        verbose_name_plural = _("workshop registrations")
+        ordering = ["workshop", "queued_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "user"], name="workshop_registration_once_per_person"),
+        ]
+        indexes = [models.Index(fields=["workshop", "status", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.workshop_id} {self.user_id} ({self.status})"

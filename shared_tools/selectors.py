@@ -496,13 +496,14 @@ def _neighbour_associations(user: User) -> QuerySet[NetworkMembership]:
     return links.filter(networks).values("association_id")
 
 
-def visible_tutorials(*, user: User | AnonymousUser) -> QuerySet[Tutorial]:
+def visible_tutorials(*, user: User | AnonymousUser, read_only_followups: bool = True) -> QuerySet[Tutorial]:
     """Every tutorial the viewer may read, across associations, in one query (a named scope bypass).
 
     Published public ones for everyone; published network ones for members and conseillers of a
     network that follows the owner with its consent; all of the viewer's own associations' ones
     (drafts too: members read and improve them); and, read-only, those of associations that
     consented to the viewer's network (conseillers read what members read).
+    `read_only_followups=False` leaves that last part out: what the viewer may also react to.
     """
     tutorials = Tutorial.objects.with_scopes_disabled()
     published = Q(status=TutorialStatus.PUBLISHED)
@@ -517,7 +518,9 @@ def visible_tutorials(*, user: User | AnonymousUser) -> QuerySet[Tutorial]:
         visible |= published & Q(
             visibility=TutorialVisibility.NETWORK, association_id__in=_neighbour_associations(user)
         )
-        visible |= Q(association_id__in=mine) | Q(association_id__in=followed)
+        visible |= Q(association_id__in=mine)
+        if read_only_followups:
+            visible |= Q(association_id__in=followed)
     return tutorials.filter(visible)
 
 
@@ -752,14 +755,14 @@ def roadmap_of(association: Association) -> QuerySet[RoadmapStep]:
     """The steps to do now and the postponed ones, oldest first, with their tool and tutorial. Needs the scope."""
     return (
         association.roadmap_steps.filter(status__in=[StepStatus.PROPOSED, StepStatus.POSTPONED])
-        .select_related("tool", "tutorial")
+        .select_related("tool", "tutorial", "workshop__place", "place")
         .order_by("proposed_at", "pk")
     )
 
 
 def step_in(association: Association, *, code: str) -> RoadmapStep:
     """One roadmap step of the association. Raises RoadmapStep.DoesNotExist. Needs the scope."""
-    return association.roadmap_steps.select_related("tool", "tutorial").get(code=code)
+    return association.roadmap_steps.select_related("tool", "tutorial", "workshop", "place").get(code=code)
 
 
 def free_alternatives_for_stack(association: Association) -> QuerySet[ToolRelation]:

@@ -35,6 +35,7 @@ from hub.tenancy import association_scope
 from notifications.events import publish
 
 from . import selectors
+from .diagnostic.links import next_workshop_for, place_for
 from .diagnostic.questionnaire import (
     Dimension,
     Questionnaire,
@@ -65,6 +66,7 @@ from .models import (
     EaseOfUse,
     FreeSoftware,
     KnowHowLevel,
+    Place,
     Pricing,
     ProposalStatus,
     Provenance,
@@ -89,6 +91,7 @@ from .models import (
     TutorialStep,
     TutorialVisibility,
     Visibility,
+    Workshop,
 )
 from .naming import match_key
 from .permissions import (
@@ -100,6 +103,7 @@ from .permissions import (
     can_edit_tutorial,
     can_moderate_proposals,
     can_propose_tool,
+    can_react_to_tutorial,
     can_request_help,
     can_take_diagnostic,
     can_write_tutorial,
@@ -1063,8 +1067,8 @@ def copy_tutorial(*, access: Access, source: Tutorial) -> Tutorial:
 
 def mark_helped(*, user: User, tutorial: Tutorial) -> int:
     """Record that a published tutorial helped a signed-in reader (once per person) and return the
-    count. The caller checked the tutorial is visible to the user. Raises PermissionDenied (draft)."""
-    if tutorial.status != TutorialStatus.PUBLISHED:
+    count. Raises PermissionDenied (a draft, or a reader who may only look)."""
+    if tutorial.status != TutorialStatus.PUBLISHED or not can_react_to_tutorial(user, tutorial):
         raise PermissionDenied
     with association_scope(tutorial.association_id), transaction.atomic():
         try:
@@ -1079,8 +1083,10 @@ def mark_helped(*, user: User, tutorial: Tutorial) -> int:
 
 
 def ask_question(*, user: User, tutorial: Tutorial, body: str) -> TutorialQuestion:
-    """A signed-in reader asks a question under a tutorial they may read (the caller checked).
-    Raises ValidationError (empty)."""
+    """A signed-in reader asks a question under a tutorial they may read and react to.
+    Raises PermissionDenied (a reader who may only look), ValidationError (empty)."""
+    if not can_react_to_tutorial(user, tutorial):
+        raise PermissionDenied
     body = body.strip()
     if not body:
         raise ValidationError({"body": _("Write your question.")})
@@ -1196,6 +1202,8 @@ class _StepSpec:
     link_kind: str
     tool: Tool | None = None
     tutorial: Tutorial | None = None
+    workshop: Workshop | None = None
+    place: Place | None = None
     search: str = ""
 
 
@@ -1224,6 +1232,20 @@ class _Candidates:
         kind = link["kind"]
         if kind == "alternative":
             return self._alternative(candidate)
+        if kind in ("workshop", "place"):
+            # A concrete workshop or place, or no step at all: the next candidate takes its turn.
+            if candidate.id in self.taken:
+                return None
+            association = self.access.association
+            if kind == "workshop":
+                workshop = next_workshop_for(association, link.get("tools") or [])
+                if workshop is None:
+                    return None
+                return _StepSpec(candidate.id, candidate.title, candidate.detail, StepLink.WORKSHOP, workshop=workshop)
+            place = place_for(association, link.get("services") or [])
+            if place is None:
+                return None
+            return _StepSpec(candidate.id, candidate.title, candidate.detail, StepLink.PLACE, place=place)
         if kind in ("tool", "proposal"):
             if kind == "proposal" and link.get("tool") == "alternative":
                 spec = self._alternative(candidate)
@@ -1306,6 +1328,8 @@ def refresh_roadmap(
                     link_kind=spec.link_kind,
                     tool=spec.tool,
                     tutorial=spec.tutorial,
+                    workshop=spec.workshop,
+                    place=spec.place,
                     search=spec.search,
                 )
                 taken.add(spec.key)

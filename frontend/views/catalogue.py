@@ -20,6 +20,7 @@ from hub.selectors import memberships_of_user
 from shared_tools import selectors, services
 from shared_tools.models import HostingOption, Platform, Source, Tool, ToolProposal
 from shared_tools.permissions import can_change_stack, can_moderate_proposals
+from shared_tools.places.selectors import places_count
 
 from ..access import AuthedRequest, association_view, template_access
 from ..forms_shared_tools import AlternativeForm, CatalogueFilterForm, ProposalForm, ProposalRejectForm
@@ -72,7 +73,11 @@ def about_data(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "shared_tools/about_data.html",
-        {"sill_count": counts.get(Source.SILL, 0), "degooglisons_count": counts.get(Source.DEGOOGLISONS, 0)},
+        {
+            "sill_count": counts.get(Source.SILL, 0),
+            "degooglisons_count": counts.get(Source.DEGOOGLISONS, 0),
+            "places_count": places_count(),
+        },
     )
 
 

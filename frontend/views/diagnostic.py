@@ -134,6 +134,17 @@ def step_href(access: Access, step: RoadmapStep) -> str:
         query = {"kind": "adopt", "tool": step.tool.slug, "title": _("Adopt %(tool)s") % {"tool": step.tool.name}}
         url = reverse("frontend:proposal_create", kwargs={"association_slug": access.association.slug})
         return f"{url}?{urlencode(query)}"
+    if step.link_kind == StepLink.WORKSHOP and step.workshop is not None:
+        return reverse(
+            "frontend:workshop_detail", kwargs={"association_slug": access.association.slug, "code": step.workshop.code}
+        )
+    if step.link_kind == StepLink.PLACE and step.place is not None:
+        return reverse("frontend:place_detail", args=[step.place.code])
+    if step.link_kind == StepLink.WORKSHOP:
+        # The workshop was deleted since: the association's list of upcoming ones.
+        return reverse("frontend:workshop_list", kwargs={"association_slug": access.association.slug})
+    if step.link_kind == StepLink.PLACE:
+        return f"{reverse('frontend:place_list')}?{urlencode({'where': access.association.departement})}"
     if step.tool is not None:
         return reverse("frontend:tool_detail", args=[step.tool.slug])
     return f"{reverse('frontend:tutorial_library')}?{urlencode({'q': step.search})}"

@@ -48,7 +48,7 @@ from shared_tools.models import (
     TutorialStep,
     TutorialVisibility,
 )
-from shared_tools.permissions import can_edit_tutorial, can_write_tutorial
+from shared_tools.permissions import can_edit_tutorial, can_react_to_tutorial, can_write_tutorial
 
 from ..access import AuthedRequest, association_view, template_access
 from .common import add_service_errors
@@ -197,12 +197,14 @@ def library(request: HttpRequest) -> HttpResponse:
 def tutorial_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     tutorial = _visible(request, code)
     signed_in = request.user.is_authenticated
+    can_react = can_react_to_tutorial(request.user, tutorial)
     context = {
         "tutorial": tutorial,
+        "can_react": can_react,
         "steps": list(tutorial.steps.all()),
         "questions": list(selectors.questions_on(tutorial)),
         "can_answer": signed_in and request.user.pk in selectors.answerer_ids(tutorial),
-        "question_form": TextForm() if signed_in else None,
+        "question_form": TextForm() if can_react else None,
         "copy_to": _writable_associations(request),
         "licence_url": LICENCE_URLS.get(ContentLicence(tutorial.licence)),
     }
@@ -330,6 +332,8 @@ def tutorial_helped(request: HttpRequest, code: UUID) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(reverse("frontend:tutorial_detail", kwargs={"code": code}))
     tutorial = _visible(request, code)
+    if not can_react_to_tutorial(request.user, tutorial):
+        raise PermissionDenied
     try:
         services.mark_helped(user=request.user, tutorial=tutorial)  # type: ignore[arg-type]
     except PermissionDenied:
@@ -344,6 +348,8 @@ def tutorial_ask(request: HttpRequest, code: UUID) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(reverse("frontend:tutorial_detail", kwargs={"code": code}))
     tutorial = _visible(request, code)
+    if not can_react_to_tutorial(request.user, tutorial):
+        raise PermissionDenied
     form = TextForm(request.POST)
     if form.is_valid():
         services.ask_question(user=request.user, tutorial=tutorial, body=form.cleaned_data["body"])  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "questionnaires"
 FILE_PATTERN = re.compile(r"^diagnostic-v(\d+)\.yml$")
-LINK_KINDS = frozenset({"tool", "alternative", "tutorial", "proposal"})
+LINK_KINDS = frozenset({"tool", "alternative", "tutorial", "proposal", "workshop", "place"})
 
 
 @dataclass(frozen=True)

@@ -27,3 +27,18 @@ def test_every_tool_named_by_the_questionnaire_is_in_the_catalogue():
     slugs = referenced_slugs()
     assert slugs, "the questionnaire names no tool: the regular expressions are out of date"
     assert slugs - set(Tool.objects.values_list("slug", flat=True)) == set()
+
+
+def test_every_place_service_named_by_the_questionnaire_is_in_the_national_standard():
+    from shared_tools.diagnostic.questionnaire import load_questionnaire
+    from shared_tools.models import PlaceService
+
+    named = {
+        service
+        for dimension in load_questionnaire().dimensions
+        for step in dimension.steps
+        if step.link["kind"] == "place"
+        for service in step.link.get("services", [])
+    }
+    assert named, "the shipped questionnaire proposes no mediation place"
+    assert named - set(PlaceService.values) == set()

@@ -52,6 +52,7 @@ async def connected_socket(user) -> WebsocketCommunicator:
     )
     connected, _ = await communicator.connect()
     assert connected
+    assert (await communicator.receive_json_from(timeout=3))["kind"] == "unread"  # the count when joining
     return communicator
 
 

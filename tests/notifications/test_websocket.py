@@ -16,6 +16,7 @@ from django.test import Client
 from hub.asgi import application
 from hub.models import User
 from notifications.push import push_to_user
+from tests.notifications.conftest import make_notifications
 
 # The consumer reads the session and the memberships from another thread: real commits needed.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -48,6 +49,13 @@ def socket(*headers: tuple[bytes, bytes], origin: list[tuple[bytes, bytes]] = SA
     return WebsocketCommunicator(application, "/ws/me/", headers=[*origin, *headers])
 
 
+async def joined(communicator: WebsocketCommunicator, unread: int = 0) -> WebsocketCommunicator:
+    """Connect; the first message is always the current unread count."""
+    assert (await communicator.connect())[0]
+    assert await communicator.receive_json_from(timeout=2) == {"kind": "unread", "count": unread}
+    return communicator
+
+
 def committed_push(user_id: int, payload: dict) -> None:
     with transaction.atomic():
         push_to_user(user_id, payload)
@@ -77,8 +85,8 @@ async def test_signed_in_user_from_another_origin_is_refused(alice):
 async def test_push_reaches_its_user_and_nobody_else(alice, bob):
     alice_socket = socket(await sync_to_async(session_cookie)(alice))
     bob_socket = socket(await sync_to_async(session_cookie)(bob))
-    assert (await alice_socket.connect())[0]
-    assert (await bob_socket.connect())[0]
+    await joined(alice_socket)
+    await joined(bob_socket)
 
     await sync_to_async(committed_push)(alice.pk, {"kind": "notification", "unread": 3})
 
@@ -88,9 +96,18 @@ async def test_push_reaches_its_user_and_nobody_else(alice, bob):
     await bob_socket.disconnect()
 
 
+async def test_a_socket_that_joins_late_gets_the_count_it_missed(association, alice, bob):
+    # Notified after the page was rendered, before its socket joined: the join brings the count.
+    await sync_to_async(make_notifications)(association, bob, 2)
+    await sync_to_async(make_notifications)(association, bob, 1, read=True)
+    bob_socket = await joined(socket(await sync_to_async(session_cookie)(bob)), unread=2)
+    assert await bob_socket.receive_nothing(timeout=0.3)
+    await bob_socket.disconnect()
+
+
 async def test_push_from_a_rolled_back_transaction_is_never_delivered(alice):
     alice_socket = socket(await sync_to_async(session_cookie)(alice))
-    assert (await alice_socket.connect())[0]
+    await joined(alice_socket)
 
     await sync_to_async(rolled_back_write_and_push)(alice, {"unread": 1})
     await sync_to_async(committed_push)(alice.pk, {"unread": 2})
@@ -103,7 +120,7 @@ async def test_push_from_a_rolled_back_transaction_is_never_delivered(alice):
 
 async def test_what_the_client_sends_is_ignored(alice):
     alice_socket = socket(await sync_to_async(session_cookie)(alice))
-    assert (await alice_socket.connect())[0]
+    await joined(alice_socket)
     await alice_socket.send_json_to({"type": "notify.push", "payload": {"forged": True}})
     assert await alice_socket.receive_nothing(timeout=0.3)
     await alice_socket.disconnect()
@@ -121,8 +138,8 @@ async def test_push_round_trip_through_redis(settings, alice, bob):
     assert isinstance(get_channel_layer(), RedisChannelLayer)
     alice_socket = socket(await sync_to_async(session_cookie)(alice))
     bob_socket = socket(await sync_to_async(session_cookie)(bob))
-    assert (await alice_socket.connect())[0]
-    assert (await bob_socket.connect())[0]
+    await joined(alice_socket)
+    await joined(bob_socket)
 
     await sync_to_async(rolled_back_write_and_push)(alice, {"unread": 1})
     await sync_to_async(committed_push)(alice.pk, {"unread": 2})

@@ -10,6 +10,7 @@ from shared_tools import selectors, services
 from shared_tools.models import (
     KnowHowLevel,
     Tutorial,
+    TutorialHelped,
     TutorialRevision,
     TutorialStatus,
     TutorialStep,
@@ -94,6 +95,23 @@ def test_it_helped_me_counts_once_per_person(make_tutorial, bob, charlie):
     assert services.mark_helped(user=bob, tutorial=tutorial) == 1
     assert services.mark_helped(user=bob, tutorial=tutorial) == 1
     assert services.mark_helped(user=charlie, tutorial=tutorial) == 2
+
+
+def test_a_conseiller_reads_an_association_only_tutorial_but_cannot_react_to_it(make_tutorial, conseiller, bob):
+    tutorial = make_tutorial(visibility=TutorialVisibility.ASSOCIATION)
+    assert selectors.visible_tutorials(user=conseiller).filter(pk=tutorial.pk).exists()
+    with pytest.raises(PermissionDenied):
+        services.mark_helped(user=conseiller, tutorial=tutorial)
+    with pytest.raises(PermissionDenied):
+        services.ask_question(user=conseiller, tutorial=tutorial, body="Et sur téléphone ?")
+    with scopes_disabled():
+        assert not TutorialHelped.objects.filter(tutorial=tutorial).exists()
+    assert services.mark_helped(user=bob, tutorial=tutorial) == 1  # a member of the association can
+
+
+def test_a_conseiller_may_react_to_a_public_tutorial_like_any_reader(make_tutorial, conseiller):
+    tutorial = make_tutorial(visibility=TutorialVisibility.PUBLIC)
+    assert services.mark_helped(user=conseiller, tutorial=tutorial) == 1
 
 
 def test_questions_are_answered_by_the_author_or_the_tools_referents(

@@ -119,7 +119,9 @@ class Command(BaseCommand):
         # The catalogue (global, idempotent) first: the demo stacks point at its tools.
         from governance.demo import seed_demo_votes
         from shared_tools.demo import seed_demo_stacks
+        from shared_tools.places.demo import seed_demo_places
         from shared_tools.services import load_catalogue
+        from shared_tools.workshops.demo import seed_demo_workshops
 
         load_catalogue(stdout=self.stdout if options["verbosity"] > 1 else None)
         with transaction.atomic(), scopes_disabled():
@@ -127,6 +129,11 @@ class Command(BaseCommand):
             created += seed_demo_stacks()
         # Votes go through the services: they open their own association scopes and transactions.
         created += seed_demo_votes()
+        # Places (global open data) go through the importer, which validates them and updates by id.
+        created += seed_demo_places()
+        # Workshops (after the places they may be held in) through the services too: seats, waiting
+        # list and events are the real ones.
+        created += seed_demo_workshops()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new rows)."))
         if settings.DEBUG:
             self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
