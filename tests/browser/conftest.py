@@ -75,7 +75,13 @@ def live_app(transactional_db, eager_celery, settings):
     push: Playwright's event loop runs in the test's thread, so `notifications.push` logs a warning
     and the pages show the count when they load, as designed for a channel layer that is down.
     """
-    from hub.asgi import application
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    from hub.asgi import application as project_application
+
+    # Static files from the app folders, whatever WhiteNoise was configured with when hub.asgi was
+    # first imported (an earlier test may import it before the session's finder override).
+    application = ASGIStaticFilesHandler(project_application)
 
     layers = copy.deepcopy(settings.CHANNEL_LAYERS)
     if "CONFIG" in layers["default"]:  # Redis: runs sharing the server must not hear each other's users
