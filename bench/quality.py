@@ -125,7 +125,10 @@ def render() -> str:
             else ""
         )
         if browser:
-            figure += f" ({browser['passed']} of {browser['tests']} browser tests passed)"
+            figure += (
+                f" {browser['passed']} of {browser['tests']} browser tests passed (journeys with screenshots in"
+                " `var/screenshots/`, keyboard-only, no JavaScript, XSS, axe)"
+            )
         ok = (journeys is None or journeys["passed"] == journeys["total"]) and (
             browser is None or not browser["failed"]
         )
