@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ..models import Place, PlaceServiceOffer, Workshop, WorkshopStatus
+from ..workshops.selectors import followed_by
 
 if TYPE_CHECKING:
     from hub.models import Association
@@ -24,11 +25,7 @@ def next_workshop_for(association: Association, tool_slugs: Sequence[str] = ()) 
     A workshop about one of `tool_slugs` comes first; without one, any upcoming workshop will do.
     """
     upcoming = Workshop.objects.filter(
-        status=WorkshopStatus.PUBLISHED,
-        starts_at__gt=timezone.now(),
-        network__association_links__association=association,
-        network__association_links__consented_at__isnull=False,
-        network__association_links__revoked_at__isnull=True,
+        followed_by(association.pk), status=WorkshopStatus.PUBLISHED, starts_at__gt=timezone.now()
     )
     if tool_slugs:
         on_tool = Case(

@@ -12,7 +12,6 @@ from functools import partial
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
@@ -22,6 +21,7 @@ from governance.models import Ballot, Decision, Participation
 from governance.register import verify_register
 from hub.models import Role
 from hub.tenancy import association_scope
+from tests.concurrency import run_together
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -40,29 +40,6 @@ def close(association, proposal, access=None, delay=0.0, now=None):
     threading.Event().wait(delay)
     with association_scope(association):
         return services.close_proposal(proposal_id=proposal.pk, access=access, now=now)
-
-
-def run_together(jobs, timeout=60):
-    """Start every job at the same instant, each in its own thread and database connection."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait(timeout=20)
-            results[index] = ("ok", job())
-        except Exception as exc:  # noqa: BLE001 -- collected and asserted on below
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    return results
 
 
 @pytest.fixture

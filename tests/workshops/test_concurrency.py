@@ -6,7 +6,6 @@ where IMMEDIATE transactions serialise the writers (on a file, as in the embedde
 `sqlite_file_database`)."""
 
 import sqlite3
-import threading
 from datetime import timedelta
 from functools import partial
 
@@ -19,34 +18,12 @@ from notifications.models import Event
 from shared_tools.events import WORKSHOP_REMINDER, WORKSHOP_SEAT_OFFERED
 from shared_tools.models import RegistrationStatus, WorkshopRegistration
 from shared_tools.workshops import services
+from tests.concurrency import run_together
 
 from .conftest import registered, waiting
 
 SEATS = 10
 PEOPLE = 20
-
-
-def run_together(jobs, timeout=90):
-    """Start every job at the same instant, each in its own thread and database connection."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def worker(index, job):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = ("ok", job())
-        except Exception as exc:  # noqa: BLE001 -- collected and asserted on below
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    return results
 
 
 def races(make_workshop, crowd, access_of):
